@@ -1,0 +1,16 @@
+/** Public API of ofql-eval. */
+export { makeEnv, DEFAULT_MAX_EPISODE_STEPS, type MakeEnvOptions } from './make-env.js';
+export {
+  normalizedScore,
+  listEnvs,
+  getEnvEntry,
+  UnknownEnvError,
+  D4RL_REFERENCE_SCORES,
+  type EnvEntry,
+  type LocomotionTask,
+} from './registry.js';
+export type { Env, EnvState, StepInfo, StepResult } from '../envs/locomotion-env.js';
+export { EnvUsageError } from '../envs/locomotion-env.js';
+export { VectorEnv, makeVectorEnv } from '../envs/vector-env.js';
+export { MujocoError, loadMujoco, mujocoVersion, mujocoPackageVersion } from './mujoco/bridge.js';
+export { Rng, deriveSeed } from './rng.js';

@@ -1,0 +1,47 @@
+/** `makeEnv(id)`: the registry id -> a ready environment on this thread's MuJoCo module. */
+import { AntEnv } from '../envs/ant.js';
+import { HalfCheetahEnv } from '../envs/half-cheetah.js';
+import { HopperEnv } from '../envs/hopper.js';
+import type { LocomotionConfig, LocomotionEnv } from '../envs/locomotion-env.js';
+import { Walker2dEnv } from '../envs/walker2d.js';
+import { assetPath, compileModelFile, loadMujoco, type MainModule, type MjModel } from './mujoco/bridge.js';
+import { type LocomotionTask, getEnvEntry, listEnvs } from './registry.js';
+
+/** gym/D4RL episode cut (TimeLimit max_episode_steps). */
+export const DEFAULT_MAX_EPISODE_STEPS = 1000;
+
+export interface MakeEnvOptions {
+  /** Truncation horizon; default 1000 as in D4RL. */
+  maxEpisodeSteps?: number;
+  /** Ant only: compute real contact forces (Gymnasium v4); default false (D4RL semantics). */
+  contactForces?: boolean;
+}
+
+type Ctor = (mj: MainModule, model: MjModel, config: LocomotionConfig, options: MakeEnvOptions) => LocomotionEnv;
+
+const TASKS: Record<LocomotionTask, { modelFile: string; create: Ctor }> = {
+  HalfCheetah: { modelFile: 'half_cheetah.xml', create: (mj, m, c) => new HalfCheetahEnv(mj, m, c) },
+  Hopper: { modelFile: 'hopper.xml', create: (mj, m, c) => new HopperEnv(mj, m, c) },
+  Walker2d: { modelFile: 'walker2d.xml', create: (mj, m, c) => new Walker2dEnv(mj, m, c) },
+  Ant: { modelFile: 'ant.xml', create: (mj, m, c, o) => new AntEnv(mj, m, c, { contactForces: o.contactForces }) },
+};
+
+export async function makeEnv(id: string, options: MakeEnvOptions = {}): Promise<LocomotionEnv> {
+  const entry = getEnvEntry(id);
+  if (!entry.task) {
+    throw new Error(
+      `environment '${id}' is known for score normalisation only; ofql-eval simulates: ${listEnvs({ simulated: true }).join(', ')}`,
+    );
+  }
+  const maxEpisodeSteps = options.maxEpisodeSteps ?? DEFAULT_MAX_EPISODE_STEPS;
+  if (!Number.isSafeInteger(maxEpisodeSteps) || maxEpisodeSteps < 1) {
+    throw new RangeError(`maxEpisodeSteps must be a positive integer, got ${String(options.maxEpisodeSteps)}`);
+  }
+  if (options.contactForces && entry.task !== 'Ant') {
+    throw new Error(`contactForces applies to Ant only, not '${id}'`);
+  }
+  const task = TASKS[entry.task];
+  const mj = await loadMujoco();
+  const model = await compileModelFile(assetPath(task.modelFile));
+  return task.create(mj, model, { id, maxEpisodeSteps }, options);
+}
