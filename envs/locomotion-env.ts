@@ -181,6 +181,10 @@ export abstract class LocomotionEnv implements Env {
   }
 
   step(action: ArrayLike<number>): StepResult {
+    this.assertSteppable();
+    if (action == null || action.length !== this.actionSize) {
+      throw new EnvUsageError(`${this.id}: action must have ${this.actionSize} entries, got ${action == null ? String(action) : action.length}`);
+    }
     const obs = new Float64Array(this.observationSize);
     const { reward, terminated, truncated } = this.stepInto(action, 0, obs, 0);
     return { obs, reward, terminated, truncated, info: { ...this.info } };
@@ -203,6 +207,8 @@ export abstract class LocomotionEnv implements Env {
 
     const xBefore = this.forwardPosition();
     const timeBefore = this.data.time;
+    // At time 0 an auto-reset (to time 0) is invisible in data.time: count MuJoCo's warnings then.
+    const warningsBefore = timeBefore === 0 ? this.badStateWarnings() : 0;
     const ctrl = this.ctrl;
     for (let j = 0; j < this.actionSize; j++) ctrl[j] = actions[actionOffset + j];
     for (let k = 0; k < this.frameSkip; k++) this.mj.mj_step(this.model, this.data);
@@ -210,8 +216,14 @@ export abstract class LocomotionEnv implements Env {
     const xAfter = this.forwardPosition();
 
     const info = this.info;
-    // MuJoCo auto-resets data (time back to 0) when qpos/qvel/qacc go bad; treat it as non-finite.
-    info.nonFiniteState = this.data.time < timeBefore || !this.stateIsFinite();
+    // MuJoCo auto-resets data (qpos0, time 0) when qpos/qvel/qacc go bad; treat it as non-finite.
+    // An auto-reset sets time to 0 and the remaining substeps restart from there, so time ends
+    // short of timeBefore + dt -- except after a reset in the first substep of a step starting
+    // at time 0, which only MuJoCo's warning counters reveal.
+    info.nonFiniteState =
+      Math.abs(this.data.time - (timeBefore + this.dt)) > (0.5 * this.dt) / this.frameSkip ||
+      (timeBefore === 0 && this.badStateWarnings() !== warningsBefore) ||
+      !this.stateIsFinite();
     info.xPosition = xAfter;
     info.xVelocity = (xAfter - xBefore) / this.dt;
     info.rewardForward = info.xVelocity;
@@ -293,6 +305,21 @@ export abstract class LocomotionEnv implements Env {
     if (this.qpos.length === 0) this.refreshViews();
   }
 
+  /** MuJoCo's count of bad qpos/qvel/qacc warnings; each one means it auto-reset mjData. */
+  private badStateWarnings(): number {
+    // data.warning is a view of mjData's own array (never delete it); get() returns copies (delete those).
+    const warnings = this.data.warning;
+    let n = 0;
+    for (const k of [3, 4, 5]) { // mjWARN_BADQPOS, mjWARN_BADQVEL, mjWARN_BADQACC
+      const stat = warnings.get(k);
+      if (stat) {
+        n += stat.number;
+        stat.delete();
+      }
+    }
+    return n;
+  }
+
   private stateIsFinite(): boolean {
     const { qpos, qvel } = this;
     for (let i = 0; i < qpos.length; i++) if (!Number.isFinite(qpos[i])) return false;
@@ -301,11 +328,6 @@ export abstract class LocomotionEnv implements Env {
   }
 
   private checkAction(actions: ArrayLike<number>, offset: number): void {
-    if (offset === 0 && actions.length !== this.actionSize) {
-      throw new EnvUsageError(
-        `${this.id}: action must have ${this.actionSize} entries, got ${actions.length}`,
-      );
-    }
     if (actions.length < offset + this.actionSize) {
       throw new EnvUsageError(
         `${this.id}: action buffer too short: need ${offset + this.actionSize} entries, got ${actions.length}`,

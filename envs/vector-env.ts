@@ -91,6 +91,7 @@ export class VectorEnv {
         this.rewards[i] = 0;
         this.terminated[i] = 0;
         this.truncated[i] = 0;
+        this.nonFinite[i] = 0;
         continue;
       }
       const env = this.envs[i];

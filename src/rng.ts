@@ -31,9 +31,9 @@ export function deriveSeed(base: number, index: number): number {
   assertSeed(base, 'base seed');
   assertSeed(index, 'index');
   const st = { s: (base % TWO_POW_32) ^ Math.imul(Math.floor(base / TWO_POW_32), 0x27d4eb2f) };
-  splitmix32(st);
-  st.s ^= index % TWO_POW_32;
-  st.s ^= Math.imul(Math.floor(index / TWO_POW_32), 0x165667b1);
+  // Start the second round from the *mixed* base, not from the raw counter (base + golden):
+  // otherwise (base + golden) ^ index makes runs with nearby bases share their seeds.
+  st.s = splitmix32(st) ^ (index % TWO_POW_32) ^ Math.imul(Math.floor(index / TWO_POW_32), 0x165667b1);
   return splitmix32(st);
 }
 
