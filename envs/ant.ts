@@ -16,6 +16,7 @@ export const ANT = {
   modelFile: 'ant.xml',
   frameSkip: 5,
   observationSize: 111, // qpos[2:] (13) + qvel (14) + clip(cfrc_ext) (14 bodies x 6)
+  actionSize: 8,
   ctrlCostWeight: 0.5,
   contactCostWeight: 0.5e-3,
   contactForceClip: 1.0,

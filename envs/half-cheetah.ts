@@ -11,6 +11,7 @@ export const HALF_CHEETAH = {
   modelFile: 'half_cheetah.xml',
   frameSkip: 5,
   observationSize: 17, // qpos[1:] (8) + qvel (9), unclipped
+  actionSize: 6,
   ctrlCostWeight: 0.1,
   resetNoiseScale: 0.1, // qpos += U(-scale, scale); qvel += scale * N(0, 1)
 } as const;

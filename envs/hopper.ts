@@ -11,6 +11,7 @@ export const HOPPER = {
   modelFile: 'hopper.xml',
   frameSkip: 4,
   observationSize: 11, // qpos[1:] (5) + clip(qvel) (6)
+  actionSize: 3,
   ctrlCostWeight: 1e-3,
   healthyReward: 1.0,
   resetNoiseScale: 5e-3, // qpos, qvel += U(-scale, scale)

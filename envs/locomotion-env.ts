@@ -76,6 +76,8 @@ export interface LocomotionSpec {
   readonly name: string;
   readonly frameSkip: number;
   readonly observationSize: number;
+  /** Must equal the model's number of actuators (checked on construction). */
+  readonly actionSize: number;
 }
 
 export class EnvUsageError extends Error {
@@ -128,7 +130,10 @@ export abstract class LocomotionEnv implements Env {
     this.maxEpisodeSteps = config.maxEpisodeSteps;
     this.frameSkip = spec.frameSkip;
     this.observationSize = spec.observationSize;
-    this.actionSize = model.nu;
+    if (model.nu !== spec.actionSize) {
+      throw new Error(`${spec.name}: model has ${model.nu} actuators, expected ${spec.actionSize}`);
+    }
+    this.actionSize = spec.actionSize;
     this.nq = model.nq;
     this.nv = model.nv;
     this.dt = model.opt.timestep * spec.frameSkip;

@@ -11,6 +11,7 @@ export const WALKER2D = {
   modelFile: 'walker2d.xml',
   frameSkip: 4,
   observationSize: 17, // qpos[1:] (8) + clip(qvel) (9)
+  actionSize: 6,
   ctrlCostWeight: 1e-3,
   healthyReward: 1.0,
   resetNoiseScale: 5e-3, // qpos, qvel += U(-scale, scale)

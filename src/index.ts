@@ -6,6 +6,8 @@ export {
   getEnvEntry,
   UnknownEnvError,
   D4RL_REFERENCE_SCORES,
+  D4RL_MAX_EPISODE_STEPS,
+  TASK_SPACES,
   type EnvEntry,
   type LocomotionTask,
 } from './registry.js';
@@ -14,3 +16,4 @@ export { EnvUsageError } from '../envs/locomotion-env.js';
 export { VectorEnv, makeVectorEnv } from '../envs/vector-env.js';
 export { MujocoError, loadMujoco, mujocoVersion, mujocoPackageVersion } from './mujoco/bridge.js';
 export { Rng, deriveSeed } from './rng.js';
+export * from './data/index.js';

@@ -5,10 +5,10 @@ import { HopperEnv } from '../envs/hopper.js';
 import type { LocomotionConfig, LocomotionEnv } from '../envs/locomotion-env.js';
 import { Walker2dEnv } from '../envs/walker2d.js';
 import { assetPath, compileModelFile, loadMujoco, type MainModule, type MjModel } from './mujoco/bridge.js';
-import { type LocomotionTask, getEnvEntry, listEnvs } from './registry.js';
+import { D4RL_MAX_EPISODE_STEPS, type LocomotionTask, getEnvEntry, listEnvs } from './registry.js';
 
 /** gym/D4RL episode cut (TimeLimit max_episode_steps). */
-export const DEFAULT_MAX_EPISODE_STEPS = 1000;
+export const DEFAULT_MAX_EPISODE_STEPS = D4RL_MAX_EPISODE_STEPS;
 
 export interface MakeEnvOptions {
   /** Truncation horizon; default 1000 as in D4RL. */

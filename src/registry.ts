@@ -5,8 +5,24 @@
  * every dataset and version of that family.
  */
 
+import { ANT } from '../envs/ant.js';
+import { HALF_CHEETAH } from '../envs/half-cheetah.js';
+import { HOPPER } from '../envs/hopper.js';
+import { WALKER2D } from '../envs/walker2d.js';
+
 /** The simulated tasks ofql-eval ships. */
 export type LocomotionTask = 'HalfCheetah' | 'Hopper' | 'Walker2d' | 'Ant';
+
+/** gym's `max_episode_steps` for the v2 locomotion envs (D4RL's `env._max_episode_steps`). */
+export const D4RL_MAX_EPISODE_STEPS = 1000;
+
+/** Observation and action widths of each simulated task (declared once, in its env file). */
+export const TASK_SPACES: Readonly<Record<LocomotionTask, { observationSize: number; actionSize: number }>> = {
+  HalfCheetah: HALF_CHEETAH,
+  Hopper: HOPPER,
+  Walker2d: WALKER2D,
+  Ant: ANT,
+};
 
 export interface EnvEntry {
   /** The id as users write it, e.g. `hopper-medium-v2` or `Hopper-v3`. */
