@@ -17,3 +17,4 @@ export { VectorEnv, makeVectorEnv } from '../envs/vector-env.js';
 export { MujocoError, loadMujoco, mujocoVersion, mujocoPackageVersion } from './mujoco/bridge.js';
 export { Rng, deriveSeed } from './rng.js';
 export * from './data/index.js';
+export * as ofql from './ofql/index.js';
