@@ -18,3 +18,4 @@ export { MujocoError, loadMujoco, mujocoVersion, mujocoPackageVersion } from './
 export { Rng, deriveSeed } from './rng.js';
 export * from './data/index.js';
 export * as ofql from './ofql/index.js';
+export * from './checkpoint/index.js';
