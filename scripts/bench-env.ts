@@ -1,0 +1,484 @@
+/**
+ * Environment stepping benchmark: `npm run bench:env -- [--steps 20000] [--rounds 3]
+ * [--out docs/benchmarks.md]`.
+ *
+ * For each of the four envs, in one process and on the one compiled model:
+ *   (a) bare:       write ctrl, `mj_step` x frameSkip, nothing else (the physics floor);
+ *   (b) stepInto:   our env through the allocation-free `stepInto`;
+ *   (c) step():     our env through the allocating `step()`;
+ *   (d) vector x8:  a `VectorEnv` of 8 copies stepping together.
+ * All four run the same fixed action and the same episodes: a preparatory pass records, for a
+ * fixed sequence of seeds, each episode's reset state and length; (a) resets to exactly those
+ * states and cuts episodes at exactly those lengths, so every variant integrates the same
+ * trajectories (same contacts, same physics cost). After a warm-up, each of `rounds` rounds runs
+ * `steps` env steps per variant, interleaved in chunks of `chunk` steps (a b c d a b c d ...) so
+ * that background load falls on all variants alike; the median round rate is reported.
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { deriveSeed, loadMujoco, makeEnv, makeVectorEnv, mujocoPackageVersion, mujocoVersion } from '../src/index.js';
+import { type MainModule, type MjModel, assetPath, compileModelFile } from '../src/mujoco/bridge.js';
+
+type LocomotionEnv = Awaited<ReturnType<typeof makeEnv>>;
+
+const ENVS: ReadonlyArray<{ id: string; modelFile: string }> = [
+  { id: 'HalfCheetah-v3', modelFile: 'half_cheetah.xml' },
+  { id: 'Hopper-v3', modelFile: 'hopper.xml' },
+  { id: 'Walker2d-v3', modelFile: 'walker2d.xml' },
+  { id: 'Ant-v3', modelFile: 'ant.xml' },
+];
+const VECTOR_SIZE = 8;
+const SECTION_TITLE = '## Environment stepping (npm run bench:env)';
+const SEED_BASE = 12345;
+
+interface Options {
+  steps: number;
+  rounds: number;
+  chunk: number;
+  out: string | null;
+}
+
+function usageError(msg: string): never {
+  process.stderr.write(
+    `bench-env: ${msg}\nusage: npm run bench:env -- [--steps 20000] [--rounds 3] [--chunk 500] [--out docs/benchmarks.md]\n`,
+  );
+  process.exit(2);
+}
+
+function parseOptions(argv: string[]): Options {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { steps: { type: 'string' }, rounds: { type: 'string' }, chunk: { type: 'string' }, out: { type: 'string' } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    usageError(err instanceof Error ? err.message : String(err));
+  }
+  const int = (v: string | boolean | undefined, name: string, def: number, min: number): number => {
+    if (v === undefined) return def;
+    const n = Number(v);
+    if (typeof v !== 'string' || !/^\d+$/.test(v.trim()) || n < min) usageError(`--${name} must be an integer >= ${min}`);
+    return n;
+  };
+  return {
+    steps: int(values.steps, 'steps', 20000, 100),
+    rounds: int(values.rounds, 'rounds', 3, 1),
+    chunk: int(values.chunk, 'chunk', 500, 1),
+    out: typeof values.out === 'string' ? resolve(values.out) : null,
+  };
+}
+
+/** The fixed "trivial policy": small alternating torques. */
+function fixedAction(n: number): Float64Array {
+  return Float64Array.from({ length: n }, (_, j) => (j % 2 === 0 ? 0.1 : -0.1));
+}
+
+interface Episode {
+  seed: number;
+  qpos: Float64Array;
+  qvel: Float64Array;
+  length: number;
+}
+
+/** Episodes (seed, reset state, length) covering at least `steps` env steps with the fixed action. */
+function planEpisodes(env: LocomotionEnv, action: Float64Array, steps: number): Episode[] {
+  const obs = new Float64Array(env.observationSize);
+  const eps: Episode[] = [];
+  let total = 0;
+  for (let k = 0; total < steps; k++) {
+    const seed = deriveSeed(SEED_BASE, k);
+    env.reset(seed);
+    const { qpos, qvel } = env.getState();
+    let len = 0;
+    for (;;) {
+      const r = env.stepInto(action, 0, obs, 0);
+      len++;
+      if (r.terminated || r.truncated) break;
+    }
+    eps.push({ seed, qpos, qvel, length: len });
+    total += len;
+  }
+  return eps;
+}
+
+/**
+ * Advances its variant by about `steps` env steps and returns how many it took (a vector env
+ * may overshoot by up to numEnvs - 1). Runners keep their place between calls: episodes run on
+ * across chunks, so chunking does not add resets.
+ */
+type Runner = (steps: number) => number;
+
+/** (a) the bare MuJoCo loop, on its own MjData, replaying the planned episodes. */
+function bareRunner(mj: MainModule, model: MjModel, frameSkip: number, action: Float64Array, eps: Episode[]): Runner {
+  const data = new mj.MjData(model);
+  let qpos: Float64Array = data.qpos;
+  let qvel: Float64Array = data.qvel;
+  let ctrl: Float64Array = data.ctrl;
+  const nu = action.length;
+  let e = -1;
+  let pos = 0;
+  let len = 0;
+  return (steps) => {
+    let done = 0;
+    while (done < steps) {
+      if (pos >= len) {
+        e = (e + 1) % eps.length;
+        const ep = eps[e];
+        mj.mj_resetData(model, data);
+        if (qpos.length === 0) {
+          qpos = data.qpos;
+          qvel = data.qvel;
+          ctrl = data.ctrl;
+        }
+        qpos.set(ep.qpos);
+        qvel.set(ep.qvel);
+        mj.mj_forward(model, data);
+        pos = 0;
+        len = ep.length;
+      }
+      const n = Math.min(len - pos, steps - done);
+      for (let s = 0; s < n; s++) {
+        for (let j = 0; j < nu; j++) ctrl[j] = action[j];
+        for (let k = 0; k < frameSkip; k++) mj.mj_step(model, data);
+      }
+      pos += n;
+      done += n;
+    }
+    return done;
+  };
+}
+
+/** (b) our env through stepInto. */
+function stepIntoRunner(env: LocomotionEnv, action: Float64Array, eps: Episode[]): Runner {
+  const obs = new Float64Array(env.observationSize);
+  let e = -1;
+  let ended = true;
+  return (steps) => {
+    let done = 0;
+    while (done < steps) {
+      if (ended) {
+        e = (e + 1) % eps.length;
+        env.reset(eps[e].seed);
+        ended = false;
+      }
+      const r = env.stepInto(action, 0, obs, 0);
+      done++;
+      ended = r.terminated || r.truncated;
+    }
+    return done;
+  };
+}
+
+/** (c) our env through the allocating step(). */
+function stepRunner(env: LocomotionEnv, action: Float64Array, eps: Episode[]): Runner {
+  let e = -1;
+  let ended = true;
+  return (steps) => {
+    let done = 0;
+    while (done < steps) {
+      if (ended) {
+        e = (e + 1) % eps.length;
+        env.reset(eps[e].seed);
+        ended = false;
+      }
+      const r = env.step(action);
+      done++;
+      ended = r.terminated || r.truncated;
+    }
+    return done;
+  };
+}
+
+/** (d) a VectorEnv of 8; finished slots restart with the next planned seed. */
+function vectorRunner(vec: Awaited<ReturnType<typeof makeVectorEnv>>, action: Float64Array, eps: Episode[]): Runner {
+  const actions = new Float64Array(vec.numEnvs * vec.actionSize);
+  for (let i = 0; i < vec.numEnvs; i++) actions.set(action, i * vec.actionSize);
+  let next = 0;
+  return (steps) => {
+    let done = 0;
+    while (done < steps) {
+      for (let i = 0; i < vec.numEnvs; i++) if (vec.running[i] === 0) vec.resetAt(i, eps[next++ % eps.length].seed);
+      done += vec.step(actions);
+    }
+    return done;
+  };
+}
+
+/**
+ * Stand-in for (d) while `VectorEnv.step` is broken (LocomotionEnv.checkAction rejects the
+ * full numEnvs x actionSize buffer for slot 0, whose offset is 0): the same loop as
+ * VectorEnv.step over 8 envs, with one row of padding in front of the action buffer so that
+ * no slot's offset is 0.
+ */
+function manualVectorRunner(envs: LocomotionEnv[], action: Float64Array, eps: Episode[]): Runner {
+  const n = envs.length;
+  const nu = envs[0].actionSize;
+  const no = envs[0].observationSize;
+  const actions = new Float64Array((n + 1) * nu);
+  for (let i = 0; i <= n; i++) actions.set(action, i * nu);
+  const obs = new Float64Array(n * no);
+  const rewards = new Float64Array(n);
+  const term = new Uint8Array(n);
+  const trunc = new Uint8Array(n);
+  const nonFinite = new Uint8Array(n);
+  const running = new Uint8Array(n);
+  let next = 0;
+  return (steps) => {
+    let done = 0;
+    while (done < steps) {
+      for (let i = 0; i < n; i++) {
+        if (running[i] === 0) {
+          obs.set(envs[i].reset(eps[next++ % eps.length].seed), i * no);
+          running[i] = 1;
+        }
+      }
+      for (let i = 0; i < n; i++) {
+        if (running[i] === 0) continue;
+        const env = envs[i];
+        const r = env.stepInto(actions, (i + 1) * nu, obs, i * no);
+        rewards[i] = r.reward;
+        term[i] = r.terminated ? 1 : 0;
+        trunc[i] = r.truncated ? 1 : 0;
+        nonFinite[i] = env.lastInfo.nonFiniteState ? 1 : 0;
+        if (r.terminated || r.truncated) running[i] = 0;
+        done++;
+      }
+    }
+    return done;
+  };
+}
+
+/** Does VectorEnv.step accept its own action buffer? (False while the slot-0 bug is present.) */
+async function vectorEnvWorks(id: string): Promise<boolean> {
+  const vec = await makeVectorEnv(id, 2);
+  try {
+    vec.reset([0, 1]);
+    vec.step(new Float64Array(2 * vec.actionSize));
+    return true;
+  } catch (err) {
+    if (err instanceof Error && err.name === 'EnvUsageError') return false;
+    throw err;
+  } finally {
+    vec.close();
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : 0.5 * (s[m - 1] + s[m]);
+}
+
+interface Row {
+  env: string;
+  frameSkip: number;
+  meanEpisodeLength: number;
+  /** env steps per wall-clock second, one entry per round */
+  rates: Record<VariantKey, number[]>;
+  /** env steps per second of process CPU time (user + system), one entry per round */
+  cpuRates: Record<VariantKey, number[]>;
+  /** rate / bare rate within each a-b-c-d cycle of chunks (wall clock), all rounds */
+  pairedRatios: Record<VariantKey, number[]>;
+  /** false: VectorEnv.step was broken, (d) measured the stand-in loop. */
+  vectorOk: boolean;
+}
+type VariantKey = 'bare' | 'stepInto' | 'step' | 'vector';
+const VARIANTS: ReadonlyArray<{ key: VariantKey; label: string }> = [
+  { key: 'bare', label: '(a) bare mj_step loop' },
+  { key: 'stepInto', label: '(b) env.stepInto' },
+  { key: 'step', label: '(c) env.step()' },
+  { key: 'vector', label: `(d) VectorEnv x${VECTOR_SIZE}` },
+];
+
+async function benchEnv(mj: MainModule, id: string, modelFile: string, opts: Options): Promise<Row> {
+  const model = await compileModelFile(assetPath(modelFile)); // the cached model makeEnv uses too
+  const env = await makeEnv(id);
+  const envStep = await makeEnv(id);
+  const vectorOk = await vectorEnvWorks(id);
+  const vec = vectorOk ? await makeVectorEnv(id, VECTOR_SIZE) : null;
+  const vecEnvs: LocomotionEnv[] = [];
+  if (!vectorOk) for (let i = 0; i < VECTOR_SIZE; i++) vecEnvs.push(await makeEnv(id));
+  const frameSkip = env.frameSkip;
+  const action = fixedAction(env.actionSize);
+  const eps = planEpisodes(env, action, opts.steps);
+  const meanEpisodeLength = eps.reduce((s, e) => s + e.length, 0) / eps.length;
+
+  const runners: Record<VariantKey, Runner> = {
+    bare: bareRunner(mj, model, frameSkip, action, eps),
+    stepInto: stepIntoRunner(env, action, eps),
+    step: stepRunner(envStep, action, eps),
+    vector: vec ? vectorRunner(vec, action, eps) : manualVectorRunner(vecEnvs, action, eps),
+  };
+  const warm = Math.min(opts.steps, 3000);
+  for (const v of VARIANTS) runners[v.key](warm);
+
+  // Rounds of `steps` env steps per variant, interleaved in chunks (a b c d a b c d ...) so
+  // that load from other processes falls on every variant alike.
+  const rates: Record<VariantKey, number[]> = { bare: [], stepInto: [], step: [], vector: [] };
+  const cpuRates: Record<VariantKey, number[]> = { bare: [], stepInto: [], step: [], vector: [] };
+  const pairedRatios: Record<VariantKey, number[]> = { bare: [], stepInto: [], step: [], vector: [] };
+  for (let r = 0; r < opts.rounds; r++) {
+    const wallNs: Record<VariantKey, number> = { bare: 0, stepInto: 0, step: 0, vector: 0 };
+    const cpuUs: Record<VariantKey, number> = { bare: 0, stepInto: 0, step: 0, vector: 0 };
+    const count: Record<VariantKey, number> = { bare: 0, stepInto: 0, step: 0, vector: 0 };
+    while (VARIANTS.some((v) => count[v.key] < opts.steps)) {
+      const cycle: Partial<Record<VariantKey, number>> = {};
+      for (const v of VARIANTS) {
+        const want = Math.min(opts.chunk, opts.steps - count[v.key]);
+        if (want <= 0) continue;
+        const c0 = process.cpuUsage();
+        const t0 = process.hrtime.bigint();
+        const took = runners[v.key](want);
+        const ns = Number(process.hrtime.bigint() - t0);
+        const c = process.cpuUsage(c0);
+        count[v.key] += took;
+        wallNs[v.key] += ns;
+        cpuUs[v.key] += c.user + c.system;
+        cycle[v.key] = took / ns;
+      }
+      // Paired ratio within one cycle (a b c d run back to back, so they share the machine's state).
+      const bare = cycle.bare;
+      if (bare !== undefined) {
+        for (const v of VARIANTS) {
+          const x = cycle[v.key];
+          if (x !== undefined) pairedRatios[v.key].push(x / bare);
+        }
+      }
+    }
+    for (const v of VARIANTS) {
+      rates[v.key].push(count[v.key] / (wallNs[v.key] / 1e9));
+      cpuRates[v.key].push(count[v.key] / (cpuUs[v.key] / 1e6));
+    }
+  }
+  env.close();
+  envStep.close();
+  vec?.close();
+  for (const e of vecEnvs) e.close();
+  return { env: id, frameSkip, meanEpisodeLength, rates, cpuRates, pairedRatios, vectorOk };
+}
+
+function fmtInt(x: number): string {
+  return Math.round(x).toLocaleString('en-US');
+}
+
+function renderTable(rows: Row[]): string {
+  const L: string[] = [];
+  L.push(
+    '| env | frame skip | mean episode length | variant | env steps/s (wall) | physics steps/s (wall) | ours / bare (wall) | ' +
+      'ours / bare (paired chunks, wall) | env steps/s (CPU time) | ours / bare (CPU time) | spread of rounds (wall) |',
+  );
+  L.push('|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const row of rows) {
+    const bare = median(row.rates.bare);
+    const bareCpu = median(row.cpuRates.bare);
+    for (const v of VARIANTS) {
+      const label = v.key === 'vector' && !row.vectorOk ? `(d*) 8 envs x stepInto, VectorEnv loop` : v.label;
+      const xs = row.rates[v.key];
+      const m = median(xs);
+      const mc = median(row.cpuRates[v.key]);
+      const spread = `${fmtInt(Math.min(...xs))} – ${fmtInt(Math.max(...xs))}`;
+      L.push(
+        `| ${row.env} | ${row.frameSkip} | ${row.meanEpisodeLength.toFixed(0)} | ${label} | ${fmtInt(m)} | ${fmtInt(m * row.frameSkip)} | ` +
+          `${(m / bare).toFixed(2)} | ${median(row.pairedRatios[v.key]).toFixed(2)} | ${fmtInt(mc)} | ${(mc / bareCpu).toFixed(2)} | ${spread} |`,
+      );
+    }
+  }
+  return L.join('\n');
+}
+
+function writeAtomic(path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
+
+/** Replace (or append) our section of a markdown file, leaving other sections intact. */
+export function upsertSection(existing: string | null, title: string, body: string): string {
+  const section = `${title}\n\n${body.trimEnd()}\n`;
+  if (existing === null || existing.trim() === '') return `# Benchmarks\n\n${section}`;
+  const lines = existing.split('\n');
+  const start = lines.findIndex((l) => l.trimEnd() === title);
+  if (start < 0) return `${existing.trimEnd()}\n\n${section}`;
+  let end = lines.length;
+  for (let i = start + 1; i < lines.length; i++) {
+    if (/^#{1,2} /.test(lines[i])) {
+      end = i;
+      break;
+    }
+  }
+  const before = lines.slice(0, start).join('\n');
+  const after = lines.slice(end).join('\n');
+  return `${before}${before ? '\n' : ''}${section}${after ? `\n${after}` : ''}`.replace(/\n*$/, '\n');
+}
+
+async function main(): Promise<void> {
+  const opts = parseOptions(process.argv.slice(2));
+  const mj = await loadMujoco();
+  const t0 = performance.now();
+  const loadBefore = os.loadavg()[0];
+  const rows: Row[] = [];
+  for (const { id, modelFile } of ENVS) {
+    process.stderr.write(`bench-env: ${id} ... `);
+    const row = await benchEnv(mj, id, modelFile, opts);
+    process.stderr.write(
+      `bare ${fmtInt(median(row.rates.bare))}, stepInto ${fmtInt(median(row.rates.stepInto))} env steps/s (wall); ` +
+        `stepInto / bare ${(median(row.rates.stepInto) / median(row.rates.bare)).toFixed(2)} wall, ` +
+        `${median(row.pairedRatios.stepInto).toFixed(2)} paired, ` +
+        `${(median(row.cpuRates.stepInto) / median(row.cpuRates.bare)).toFixed(2)} CPU time\n`,
+    );
+    rows.push(row);
+  }
+  const wall = (performance.now() - t0) / 1000;
+  const loadAfter = os.loadavg()[0];
+  const cpus = os.cpus();
+  const machine = `${cpus[0]?.model?.trim() ?? 'unknown CPU'}, ${cpus.length} cores, ${os.platform()} ${os.release()} ${os.arch()}`;
+  const body = [
+    `Machine: ${machine}; Node ${process.version}; MuJoCo ${mujocoVersion(mj)} (\`@mujoco/mujoco\` ${mujocoPackageVersion()}, WASM). Date: ${new Date().toISOString()}.`,
+    '',
+    `One process, one thread, all variants on the same compiled model. After a warm-up, each of ${opts.rounds} rounds runs ` +
+      `${fmtInt(opts.steps)} env steps per variant, interleaved in chunks of ${fmtInt(opts.chunk)} steps (a b c d a b c d ...) so that ` +
+      'load from other processes falls on all variants alike; the median round is reported. ' +
+      'Action: a fixed vector of ±0.1. Every variant integrates the same episodes: the bare loop resets to the exact reset ' +
+      'states of the env (seeds `deriveSeed(12345, k)`) and ends episodes where the env terminated/truncated them, so the ' +
+      'physics work is identical. Physics steps/s = env steps/s x frame skip. "ours / bare" is the median env-step rate over ' +
+      'the bare loop\'s, on wall-clock time and on this process\'s CPU time (user + system, `process.cpuUsage`; ' +
+      'less sensitive to other processes on a shared machine); "paired chunks" is the median, over every a-b-c-d cycle of ' +
+      'chunks, of the variant\'s rate over the bare rate in the same cycle (the most robust of the three to background ' +
+      'load). (d) counts env steps summed over the 8 copies.',
+    ...(rows.some((r) => !r.vectorOk)
+      ? [
+          '',
+          '(d*): `VectorEnv.step` currently throws on its first call (`LocomotionEnv.checkAction` demands ' +
+            '`actions.length === actionSize` whenever the offset is 0, which rejects the numEnvs x actionSize buffer for ' +
+            'slot 0), so this row measures VectorEnv.step\'s own loop over 8 envs with `stepInto`, the action buffer padded ' +
+            'so that no offset is 0. Once VectorEnv is fixed the script measures the real VectorEnv again.',
+        ]
+      : []),
+    '',
+    renderTable(rows),
+    '',
+    `Total wall time ${wall.toFixed(1)} s. System load average (1 min) ${loadBefore.toFixed(2)} at the start, ` +
+      `${loadAfter.toFixed(2)} at the end, on ${cpus.length} cores` +
+      (Math.max(loadBefore, loadAfter) > cpus.length * 0.75
+        ? ': the machine was shared with other work, so absolute wall-clock rates are depressed and noisy; the ' +
+          'paired-chunk and CPU-time ratios are the figures to compare.'
+        : '.'),
+  ].join('\n');
+  process.stdout.write(`${SECTION_TITLE}\n\n${body}\n`);
+  if (opts.out) {
+    const existing = existsSync(opts.out) ? readFileSync(opts.out, 'utf8') : null;
+    writeAtomic(opts.out, upsertSection(existing, SECTION_TITLE, body));
+    process.stderr.write(`bench-env: wrote section "${SECTION_TITLE.slice(3)}" of ${opts.out}\n`);
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench-env: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
