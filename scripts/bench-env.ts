@@ -209,65 +209,6 @@ function vectorRunner(vec: Awaited<ReturnType<typeof makeVectorEnv>>, action: Fl
   };
 }
 
-/**
- * Stand-in for (d) while `VectorEnv.step` is broken (LocomotionEnv.checkAction rejects the
- * full numEnvs x actionSize buffer for slot 0, whose offset is 0): the same loop as
- * VectorEnv.step over 8 envs, with one row of padding in front of the action buffer so that
- * no slot's offset is 0.
- */
-function manualVectorRunner(envs: LocomotionEnv[], action: Float64Array, eps: Episode[]): Runner {
-  const n = envs.length;
-  const nu = envs[0].actionSize;
-  const no = envs[0].observationSize;
-  const actions = new Float64Array((n + 1) * nu);
-  for (let i = 0; i <= n; i++) actions.set(action, i * nu);
-  const obs = new Float64Array(n * no);
-  const rewards = new Float64Array(n);
-  const term = new Uint8Array(n);
-  const trunc = new Uint8Array(n);
-  const nonFinite = new Uint8Array(n);
-  const running = new Uint8Array(n);
-  let next = 0;
-  return (steps) => {
-    let done = 0;
-    while (done < steps) {
-      for (let i = 0; i < n; i++) {
-        if (running[i] === 0) {
-          obs.set(envs[i].reset(eps[next++ % eps.length].seed), i * no);
-          running[i] = 1;
-        }
-      }
-      for (let i = 0; i < n; i++) {
-        if (running[i] === 0) continue;
-        const env = envs[i];
-        const r = env.stepInto(actions, (i + 1) * nu, obs, i * no);
-        rewards[i] = r.reward;
-        term[i] = r.terminated ? 1 : 0;
-        trunc[i] = r.truncated ? 1 : 0;
-        nonFinite[i] = env.lastInfo.nonFiniteState ? 1 : 0;
-        if (r.terminated || r.truncated) running[i] = 0;
-        done++;
-      }
-    }
-    return done;
-  };
-}
-
-/** Does VectorEnv.step accept its own action buffer? (False while the slot-0 bug is present.) */
-async function vectorEnvWorks(id: string): Promise<boolean> {
-  const vec = await makeVectorEnv(id, 2);
-  try {
-    vec.reset([0, 1]);
-    vec.step(new Float64Array(2 * vec.actionSize));
-    return true;
-  } catch (err) {
-    if (err instanceof Error && err.name === 'EnvUsageError') return false;
-    throw err;
-  } finally {
-    vec.close();
-  }
-}
-
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -284,8 +225,6 @@ interface Row {
   cpuRates: Record<VariantKey, number[]>;
   /** rate / bare rate within each a-b-c-d cycle of chunks (wall clock), all rounds */
   pairedRatios: Record<VariantKey, number[]>;
-  /** false: VectorEnv.step was broken, (d) measured the stand-in loop. */
-  vectorOk: boolean;
 }
 type VariantKey = 'bare' | 'stepInto' | 'step' | 'vector';
 const VARIANTS: ReadonlyArray<{ key: VariantKey; label: string }> = [
@@ -299,10 +238,7 @@ async function benchEnv(mj: MainModule, id: string, modelFile: string, opts: Opt
   const model = await compileModelFile(assetPath(modelFile)); // the cached model makeEnv uses too
   const env = await makeEnv(id);
   const envStep = await makeEnv(id);
-  const vectorOk = await vectorEnvWorks(id);
-  const vec = vectorOk ? await makeVectorEnv(id, VECTOR_SIZE) : null;
-  const vecEnvs: LocomotionEnv[] = [];
-  if (!vectorOk) for (let i = 0; i < VECTOR_SIZE; i++) vecEnvs.push(await makeEnv(id));
+  const vec = await makeVectorEnv(id, VECTOR_SIZE);
   const frameSkip = env.frameSkip;
   const action = fixedAction(env.actionSize);
   const eps = planEpisodes(env, action, opts.steps);
@@ -312,7 +248,7 @@ async function benchEnv(mj: MainModule, id: string, modelFile: string, opts: Opt
     bare: bareRunner(mj, model, frameSkip, action, eps),
     stepInto: stepIntoRunner(env, action, eps),
     step: stepRunner(envStep, action, eps),
-    vector: vec ? vectorRunner(vec, action, eps) : manualVectorRunner(vecEnvs, action, eps),
+    vector: vectorRunner(vec, action, eps),
   };
   const warm = Math.min(opts.steps, 3000);
   for (const v of VARIANTS) runners[v.key](warm);
@@ -357,9 +293,8 @@ async function benchEnv(mj: MainModule, id: string, modelFile: string, opts: Opt
   }
   env.close();
   envStep.close();
-  vec?.close();
-  for (const e of vecEnvs) e.close();
-  return { env: id, frameSkip, meanEpisodeLength, rates, cpuRates, pairedRatios, vectorOk };
+  vec.close();
+  return { env: id, frameSkip, meanEpisodeLength, rates, cpuRates, pairedRatios };
 }
 
 function fmtInt(x: number): string {
@@ -377,13 +312,12 @@ function renderTable(rows: Row[]): string {
     const bare = median(row.rates.bare);
     const bareCpu = median(row.cpuRates.bare);
     for (const v of VARIANTS) {
-      const label = v.key === 'vector' && !row.vectorOk ? `(d*) 8 envs x stepInto, VectorEnv loop` : v.label;
       const xs = row.rates[v.key];
       const m = median(xs);
       const mc = median(row.cpuRates[v.key]);
       const spread = `${fmtInt(Math.min(...xs))} – ${fmtInt(Math.max(...xs))}`;
       L.push(
-        `| ${row.env} | ${row.frameSkip} | ${row.meanEpisodeLength.toFixed(0)} | ${label} | ${fmtInt(m)} | ${fmtInt(m * row.frameSkip)} | ` +
+        `| ${row.env} | ${row.frameSkip} | ${row.meanEpisodeLength.toFixed(0)} | ${v.label} | ${fmtInt(m)} | ${fmtInt(m * row.frameSkip)} | ` +
           `${(m / bare).toFixed(2)} | ${median(row.pairedRatios[v.key]).toFixed(2)} | ${fmtInt(mc)} | ${(mc / bareCpu).toFixed(2)} | ${spread} |`,
       );
     }
@@ -451,15 +385,6 @@ async function main(): Promise<void> {
       'less sensitive to other processes on a shared machine); "paired chunks" is the median, over every a-b-c-d cycle of ' +
       'chunks, of the variant\'s rate over the bare rate in the same cycle (the most robust of the three to background ' +
       'load). (d) counts env steps summed over the 8 copies.',
-    ...(rows.some((r) => !r.vectorOk)
-      ? [
-          '',
-          '(d*): `VectorEnv.step` currently throws on its first call (`LocomotionEnv.checkAction` demands ' +
-            '`actions.length === actionSize` whenever the offset is 0, which rejects the numEnvs x actionSize buffer for ' +
-            'slot 0), so this row measures VectorEnv.step\'s own loop over 8 envs with `stepInto`, the action buffer padded ' +
-            'so that no offset is 0. Once VectorEnv is fixed the script measures the real VectorEnv again.',
-        ]
-      : []),
     '',
     renderTable(rows),
     '',
