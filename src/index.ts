@@ -19,3 +19,6 @@ export { Rng, deriveSeed } from './rng.js';
 export * from './data/index.js';
 export * as ofql from './ofql/index.js';
 export * from './checkpoint/index.js';
+export * from '../eval/index.js';
+export * from './policy/index.js';
+export { mean, sampleStd, standardError, tQuantile, tCdf, meanConfidenceInterval, type ConfidenceInterval } from './stats.js';

@@ -1,0 +1,531 @@
+/**
+ * `evaluate(options)`: run N episodes per environment of one policy over a worker pool and
+ * return the result document (eval/RESULT_FORMAT.md).
+ *
+ * Work is cut into chunks of episodes (eval/schedule.ts) that are handed out dynamically: the
+ * main thread keeps exactly one chunk in flight per worker and gives the next chunk to the
+ * first worker that finishes. Episode i of a run seeded s is reset with deriveSeed(s, i) and its
+ * result stored under i, so neither the number of workers nor the order of completion matters.
+ *
+ * Failure handling:
+ * - a policy error (throws, NaN, wrong length, --policy-timeout) fails the run, naming the
+ *   policy and the episode(s);
+ * - a policy stuck in a synchronous loop cannot answer its own timer: the main thread watches a
+ *   shared "act started at" record per worker and terminates the worker (Piscina abort);
+ * - a crashed worker (process.exit, WASM abort, ...) -> its chunk is retried once on a fresh
+ *   worker and recorded in `retries`; a second crash of that chunk fails the run;
+ * - an aborted `signal` (Ctrl-C) stops the run: workers are terminated and the partial result
+ *   (complete: false, interrupted: true) is returned.
+ * A failed run throws `EvaluationError`, whose `.result` is the partial document.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { isAbsolute, join, resolve } from 'node:path';
+import { DEFAULT_MAX_EPISODE_STEPS } from '../src/make-env.js';
+import { mujocoPackageVersion, packageRoot } from '../src/mujoco/bridge.js';
+import { PolicyError, PolicyLoadError, formatEpisodes } from '../src/policy/errors.js';
+import { policyLabel, resolvePolicyRef } from '../src/policy/load.js';
+import type { PolicyRef } from '../src/policy/types.js';
+import { getEnvEntry, normalizedScore } from '../src/registry.js';
+import { assertSeed, deriveSeed } from '../src/rng.js';
+import { EvalPool, defaultWorkerCount } from './pool.js';
+import {
+  type EnvResult,
+  type EvalResultDocument,
+  type PolicyInfo,
+  RESULT_KIND,
+  RESULT_SCHEMA_VERSION,
+  type RetryRecord,
+  type RunSettings,
+  summarize,
+} from './result.js';
+import { type EpisodeOutcome, type RunnerConfig, WATCH, watchBufferBytes } from './runner.js';
+import { type Shard, chunksOfShard, episodesOfShard, parseShard } from './schedule.js';
+import { expandEnvList } from './suites.js';
+import type { ChunkReply } from './worker.js';
+
+export const DEFAULT_EPISODES = 150;
+export const DEFAULT_BATCH_SIZE = 8;
+export const DEFAULT_POLICY_TIMEOUT_MS = 60_000;
+
+export interface EvaluateOptions {
+  /** Env ids and/or suite names (`d4rl-locomotion`), or one comma-separated string. */
+  env: string | readonly string[];
+  /** Built-in name (`random`, `zero`) or a path to an ES module. */
+  policy: string | PolicyRef;
+  /** Checkpoint for the policy (passed as `spec.ckpt`). */
+  ckpt?: string;
+  /** Episodes per env in the whole run (default 150). */
+  episodes?: number;
+  /** Run seed (default 0). */
+  seed?: number;
+  /** Worker threads (default: available cores), capped by the number of chunks. */
+  workers?: number;
+  /** Env slots per worker = rows per policy call (default 8). */
+  batchSize?: number;
+  /** Max episodes per chunk (default = batchSize). */
+  chunkSize?: number;
+  /** Episode horizon (default 1000 = D4RL); other values are flagged not D4RL-comparable. */
+  maxEpisodeSteps?: number;
+  /** Limit per act() call in ms (default 60000); 0 disables. */
+  policyTimeoutMs?: number;
+  /** Run only this share (`{index, count}` or 'i/n'). */
+  shard?: Shard | string | null;
+  /** Abort to stop early (Ctrl-C): the partial result is returned, `complete: false`. */
+  signal?: AbortSignal;
+  /** Called every `progressIntervalMs` and once at the end. */
+  onProgress?: (p: Progress) => void;
+  progressIntervalMs?: number;
+  /** Called when a chunk is retried after a worker crash. */
+  onRetry?: (envId: string, retry: RetryRecord) => void;
+  /** Base for relative policy / ckpt paths (default process.cwd()). */
+  cwd?: string;
+  /** Recorded as `command` in the result. */
+  command?: string[];
+  /** A pool to use (kept alive afterwards); by default one is created and destroyed. */
+  pool?: EvalPool;
+}
+
+export interface Progress {
+  /** Episodes finished (all envs) / to run. */
+  done: number;
+  total: number;
+  envSteps: number;
+  elapsedSeconds: number;
+  perEnv: { envId: string; done: number; total: number }[];
+  retries: number;
+}
+
+/** The run failed; `result` is the partial document (complete: false, error set). */
+export class EvaluationError extends Error {
+  readonly result: EvalResultDocument;
+  constructor(message: string, result: EvalResultDocument) {
+    super(message);
+    this.name = 'EvaluationError';
+    this.result = result;
+  }
+}
+
+interface Job {
+  envIndex: number;
+  episodes: number[];
+  attempt: 0 | 1;
+  retry?: RetryRecord;
+}
+
+interface InFlight {
+  job: Job;
+  controller: AbortController;
+  watch: SharedArrayBuffer;
+  abortReason: null | 'timeout' | 'stop';
+  /** The fresh single-worker pool of a retry. */
+  ownPool?: EvalPool;
+}
+
+interface EnvState {
+  envId: string;
+  outcomes: Map<number, EpisodeOutcome>;
+  envSteps: number;
+  busyMs: number;
+  policyMs: number;
+  outOfRange: number;
+  description: string | null;
+  retries: RetryRecord[];
+  scope: number[];
+}
+
+export async function evaluate(options: EvaluateOptions): Promise<EvalResultDocument> {
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const cwd = options.cwd ?? process.cwd();
+  const envIds = expandEnvList(options.env);
+  const episodes = options.episodes ?? DEFAULT_EPISODES;
+  checkInt(episodes, 'episodes', 1);
+  const seed = options.seed ?? 0;
+  assertSeed(seed, 'seed');
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  checkInt(batchSize, 'batch size', 1);
+  const chunkSize = options.chunkSize ?? batchSize;
+  checkInt(chunkSize, 'chunk size', 1);
+  const maxEpisodeSteps = options.maxEpisodeSteps ?? DEFAULT_MAX_EPISODE_STEPS;
+  checkInt(maxEpisodeSteps, 'max episode steps', 1);
+  const policyTimeoutMs = options.policyTimeoutMs ?? DEFAULT_POLICY_TIMEOUT_MS;
+  if (!(Number.isFinite(policyTimeoutMs) && policyTimeoutMs >= 0)) {
+    throw new RangeError(`policy timeout must be a non-negative number of ms, got ${String(policyTimeoutMs)}`);
+  }
+  const shard = typeof options.shard === 'string' ? parseShard(options.shard) : (options.shard ?? null);
+  if (shard) parseShard(`${shard.index}/${shard.count}`);
+  const policyRef = typeof options.policy === 'string' ? resolvePolicyRef(options.policy, cwd) : options.policy;
+  const label = policyLabel(policyRef);
+  if (policyRef.kind === 'builtin' && options.ckpt !== undefined) {
+    throw new PolicyLoadError(label, `--ckpt was given, but '${label}' is a built-in policy that takes no checkpoint`);
+  }
+  const ckpt = resolveCkpt(options.ckpt, cwd);
+  const policy = await describePolicy(policyRef, ckpt);
+
+  const chunks = chunksOfShard(episodes, chunkSize, shard);
+  const scope = episodesOfShard(episodes, chunkSize, shard);
+  const envs: EnvState[] = envIds.map((envId) => ({
+    envId,
+    outcomes: new Map(),
+    envSteps: 0,
+    busyMs: 0,
+    policyMs: 0,
+    outOfRange: 0,
+    description: null,
+    retries: [],
+    scope,
+  }));
+  const queue: Job[] = [];
+  for (let e = 0; e < envIds.length; e++) {
+    for (const c of chunks) queue.push({ envIndex: e, episodes: range(c.start, c.end), attempt: 0 });
+  }
+  const total = queue.reduce((s, j) => s + j.episodes.length, 0);
+  const workers = Math.max(1, Math.min(options.workers ?? options.pool?.workers ?? defaultWorkerCount(), queue.length || 1));
+  if (options.workers !== undefined) checkInt(options.workers, 'workers', 1);
+
+  const settings: RunSettings = {
+    seed,
+    episodes,
+    maxEpisodeSteps,
+    d4rlComparable: maxEpisodeSteps === DEFAULT_MAX_EPISODE_STEPS,
+    batchSize,
+    chunkSize,
+    workers,
+    policyTimeoutMs,
+    shard: shard ? { index: shard.index, count: shard.count } : null,
+  };
+  const configs: RunnerConfig[] = envIds.map((envId) => ({
+    envId,
+    maxEpisodeSteps,
+    batchSize: Math.min(batchSize, chunkSize),
+    policy: policyRef,
+    ckpt: ckpt ?? undefined,
+    seed,
+    policyTimeoutMs,
+  }));
+
+  let failure: string | null = null;
+  let interrupted = false;
+  let stopping = false;
+  let mujocoVersion: string | null = null;
+  const inFlight = new Set<InFlight>();
+  let mainInFlight = 0;
+  let doneEpisodes = 0;
+  let doneSteps = 0;
+  let retryCount = 0;
+
+  const ownsPool = !options.pool;
+  const pool = queue.length > 0 ? (options.pool ?? new EvalPool(workers)) : undefined;
+
+  const progress = (): Progress => {
+    let done = doneEpisodes;
+    let steps = doneSteps;
+    for (const f of inFlight) {
+      const head = new Float64Array(f.watch, 0, WATCH.headerSlots);
+      done += head[WATCH.episodesDone];
+      steps += head[WATCH.envSteps];
+    }
+    return {
+      done,
+      total,
+      envSteps: steps,
+      elapsedSeconds: (performance.now() - t0) / 1000,
+      perEnv: envs.map((s) => ({ envId: s.envId, done: s.outcomes.size, total: s.scope.length })),
+      retries: retryCount,
+    };
+  };
+
+  // Stopping terminates the workers. An owned pool is destroyed outright rather than having its
+  // tasks aborted: Piscina replaces a worker killed by an abort, and a replacement started
+  // after destroy() would be left running.
+  const stop = (): void => {
+    stopping = true;
+    for (const f of inFlight) {
+      f.abortReason ??= 'stop';
+      if (f.ownPool) void f.ownPool.destroy();
+      else if (!ownsPool) f.controller.abort(new Error('evaluation stopped'));
+    }
+    if (ownsPool) void pool?.destroy();
+  };
+  const fail = (message: string): void => {
+    failure ??= message;
+    stop();
+  };
+  const onAbort = (): void => {
+    if (!stopping) interrupted = true;
+    stop();
+  };
+  if (options.signal?.aborted) onAbort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+
+  await new Promise<void>((resolveRun) => {
+    let finished = false;
+    const maybeDone = (): void => {
+      if (!finished && inFlight.size === 0 && (stopping || queue.length === 0)) {
+        finished = true;
+        resolveRun();
+      }
+    };
+
+    const handleReply = (f: InFlight, reply: ChunkReply): void => {
+      const env = envs[f.job.envIndex];
+      if (!reply.ok) {
+        fail(reply.error.message);
+        return;
+      }
+      mujocoVersion ??= reply.mujocoVersion;
+      const o = reply.outcome;
+      for (const ep of o.episodes) env.outcomes.set(ep.index, ep);
+      env.envSteps += o.envSteps;
+      env.busyMs += o.busyMs;
+      env.policyMs += o.policyMs;
+      env.outOfRange += o.actionsOutOfRange;
+      env.description ??= reply.policyDescription ?? null;
+      doneEpisodes += o.episodes.length;
+      doneSteps += o.envSteps;
+      if (f.job.retry) f.job.retry.outcome = 'succeeded';
+    };
+
+    const handleRejection = (f: InFlight, err: unknown): void => {
+      if (f.abortReason !== null) return; // we stopped it (timeout already reported, or stop)
+      const env = envs[f.job.envIndex];
+      const message = err instanceof Error ? err.message : String(err);
+      if (stopping) return;
+      if (f.job.attempt === 0) {
+        const retry: RetryRecord = { episodes: f.job.episodes, error: message, outcome: 'interrupted' };
+        env.retries.push(retry);
+        retryCount++;
+        options.onRetry?.(env.envId, retry);
+        queue.unshift({ ...f.job, attempt: 1, retry });
+      } else {
+        if (f.job.retry) f.job.retry.outcome = 'failed';
+        fail(
+          `a worker crashed twice on ${env.envId} ${formatEpisodes(f.job.episodes)} (policy ${label}): ${message}`,
+        );
+      }
+    };
+
+    const launch = (job: Job): void => {
+      const f: InFlight = {
+        job,
+        controller: new AbortController(),
+        watch: new SharedArrayBuffer(watchBufferBytes(configs[job.envIndex].batchSize)),
+        abortReason: null,
+      };
+      let runOn: EvalPool;
+      if (job.attempt === 0) {
+        runOn = pool!;
+        mainInFlight++;
+      } else {
+        runOn = f.ownPool = new EvalPool(1); // a fresh worker for the retry
+      }
+      inFlight.add(f);
+      runOn
+        .run({ config: configs[job.envIndex], episodes: job.episodes, watch: f.watch }, f.controller.signal)
+        .then(
+          (reply) => handleReply(f, reply),
+          (err: unknown) => handleRejection(f, err),
+        )
+        .finally(() => {
+          inFlight.delete(f);
+          if (job.attempt === 0) mainInFlight--;
+          const own = f.ownPool;
+          const next = own ? own.destroy() : Promise.resolve();
+          void next.finally(() => {
+            pump();
+          });
+        });
+    };
+
+    const pump = (): void => {
+      while (!stopping && queue.length > 0) {
+        const head = queue[0];
+        if (head.attempt === 0 && mainInFlight >= workers) break;
+        queue.shift();
+        launch(head);
+      }
+      maybeDone();
+    };
+
+    // Watchdog for act() calls that never return (synchronous loops), and progress ticks.
+    const graceMs = Math.max(200, policyTimeoutMs * 0.2);
+    const watchdogMs = policyTimeoutMs > 0 ? Math.min(1000, Math.max(20, policyTimeoutMs / 4)) : 0;
+    const watchdog =
+      watchdogMs > 0
+        ? setInterval(() => {
+            const now = Date.now();
+            for (const f of inFlight) {
+              const head = new Float64Array(f.watch, 0, WATCH.headerSlots);
+              const startedMs = head[WATCH.actStart];
+              if (startedMs > 0 && now - startedMs > policyTimeoutMs + graceMs && f.abortReason === null) {
+                const rows = head[WATCH.actRows];
+                const ids = Array.from(new Int32Array(f.watch, WATCH.headerSlots * 8, rows));
+                const err = new PolicyError({
+                  policy: label,
+                  envId: envIds[f.job.envIndex],
+                  kind: 'timeout',
+                  episodes: ids,
+                  detail: `act() did not return within --policy-timeout ${policyTimeoutMs} ms; its worker was terminated`,
+                });
+                f.abortReason = 'timeout';
+                fail(err.message); // stops the run, terminating this worker with the others
+              }
+            }
+          }, watchdogMs)
+        : undefined;
+    const ticker = options.onProgress
+      ? setInterval(() => options.onProgress?.(progress()), options.progressIntervalMs ?? 500)
+      : undefined;
+    const clearTimers = (): void => {
+      if (watchdog) clearInterval(watchdog);
+      if (ticker) clearInterval(ticker);
+    };
+    const origResolve = resolveRun;
+    resolveRun = () => {
+      clearTimers();
+      origResolve();
+    };
+    if (stopping) {
+      maybeDone();
+      return;
+    }
+    pump();
+  });
+  options.signal?.removeEventListener('abort', onAbort);
+  if (pool && ownsPool) await pool.destroy();
+  options.onProgress?.(progress());
+
+  const wallSeconds = (performance.now() - t0) / 1000;
+  const results = envs.map((s) => buildEnvResult(s));
+  const envSteps = results.reduce((a, r) => a + r.timing.envSteps, 0);
+  const complete = failure === null && !interrupted && results.every((r) => r.complete);
+  const doc: EvalResultDocument = {
+    schemaVersion: RESULT_SCHEMA_VERSION,
+    kind: RESULT_KIND,
+    complete,
+    interrupted,
+    error: failure,
+    createdAt: new Date().toISOString(),
+    tool: { name: 'ofql-eval', version: packageVersion() },
+    mujoco: { version: mujocoVersion, packageVersion: mujocoPackageVersion() },
+    runtime: runtimeInfo(),
+    command: options.command ?? null,
+    settings,
+    policy,
+    timing: {
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      wallSeconds,
+      envSteps,
+      envStepsPerSecond: wallSeconds > 0 ? envSteps / wallSeconds : 0,
+    },
+    results,
+  };
+  if (failure !== null) throw new EvaluationError(failure, doc);
+  return doc;
+}
+
+function buildEnvResult(s: EnvState): EnvResult {
+  const entry = getEnvEntry(s.envId);
+  const eps = [...s.outcomes.values()].sort((a, b) => a.index - b.index);
+  const returns = eps.map((e) => e.return);
+  const lengths = eps.map((e) => e.length);
+  const normalizedScores = returns.map((r) => normalizedScore(s.envId, r));
+  const terminated = eps.map((e) => e.terminated);
+  const pendingEpisodes = s.scope.filter((i) => !s.outcomes.has(i));
+  const workerSeconds = s.busyMs / 1000;
+  const policySeconds = s.policyMs / 1000;
+  return {
+    envId: s.envId,
+    family: entry.family,
+    refMin: entry.refMin,
+    refMax: entry.refMax,
+    complete: pendingEpisodes.length === 0,
+    episodes: eps.map((e) => e.index),
+    seeds: eps.map((e) => e.seed),
+    returns,
+    lengths,
+    normalizedScores,
+    terminated,
+    pendingEpisodes,
+    summary: summarize(returns, normalizedScores, lengths, terminated),
+    policyDescription: s.description,
+    actionsOutOfRange: s.outOfRange,
+    retries: s.retries,
+    timing: {
+      envSteps: s.envSteps,
+      workerSeconds,
+      policySeconds,
+      policyShare: workerSeconds > 0 ? policySeconds / workerSeconds : 0,
+      envStepsPerWorkerSecond: workerSeconds > 0 ? s.envSteps / workerSeconds : 0,
+    },
+  };
+}
+
+/** Seeds of episodes `indices` of a run seeded `seed` (what `seeds` in a result holds). */
+export function episodeSeeds(seed: number, indices: readonly number[]): number[] {
+  return indices.map((i) => deriveSeed(seed, i));
+}
+
+async function describePolicy(ref: PolicyRef, ckpt: string | null): Promise<PolicyInfo> {
+  const info: PolicyInfo = {
+    name: policyLabel(ref),
+    kind: ref.kind,
+    path: ref.kind === 'module' ? ref.path : null,
+    sha256: ref.kind === 'module' ? createHash('sha256').update(readFileSync(ref.path)).digest('hex') : null,
+    ckpt,
+    ckptSha256: null,
+  };
+  if (ckpt !== null && existsSync(ckpt) && statSync(ckpt).isFile()) info.ckptSha256 = await hashFile(ckpt);
+  return info;
+}
+
+function resolveCkpt(ckpt: string | undefined, cwd: string): string | null {
+  if (ckpt === undefined) return null;
+  if (ckpt.trim() === '') throw new RangeError('--ckpt is empty');
+  const abs = isAbsolute(ckpt) ? ckpt : resolve(cwd, ckpt);
+  return existsSync(abs) ? abs : ckpt;
+}
+
+function hashFile(path: string): Promise<string> {
+  return new Promise((res, rej) => {
+    const h = createHash('sha256');
+    createReadStream(path)
+      .on('data', (d) => h.update(d))
+      .on('error', rej)
+      .on('end', () => res(h.digest('hex')));
+  });
+}
+
+let cachedVersion: string | undefined;
+export function packageVersion(): string {
+  cachedVersion ??= (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+  return cachedVersion;
+}
+
+function runtimeInfo(): EvalResultDocument['runtime'] {
+  const cpus = os.cpus();
+  return {
+    node: process.version,
+    platform: process.platform,
+    arch: process.arch,
+    cpus: os.availableParallelism(),
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    hostname: os.hostname(),
+  };
+}
+
+function range(start: number, end: number): number[] {
+  const out: number[] = [];
+  for (let i = start; i < end; i++) out.push(i);
+  return out;
+}
+
+function checkInt(v: unknown, what: string, min: number): void {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
+    throw new RangeError(`${what} must be an integer >= ${min}, got ${String(v)}`);
+  }
+}

@@ -1,0 +1,293 @@
+/**
+ * The result document (schema version 1; field by field in eval/RESULT_FORMAT.md): types,
+ * summary statistics, atomic writing and validated reading.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { describe, mean, meanConfidenceInterval, sampleStd } from '../src/stats.js';
+
+export const RESULT_SCHEMA_VERSION = 1;
+export const RESULT_KIND = 'ofql-eval/result';
+
+export interface PolicyInfo {
+  /** As given to --policy (built-in name or module path as written). */
+  name: string;
+  kind: 'builtin' | 'module';
+  /** Absolute module path (modules only). */
+  path: string | null;
+  /** sha256 of the module file (modules only): identifies the policy across machines. */
+  sha256: string | null;
+  /** --ckpt as resolved (absolute path when it names a file or directory), or null. */
+  ckpt: string | null;
+  /** sha256 of the checkpoint file; null for no checkpoint, a directory, or a non-path. */
+  ckptSha256: string | null;
+}
+
+export interface Summary {
+  /** Episodes summarised. */
+  episodes: number;
+  returnMean: number;
+  /** Sample standard deviation, ddof = 1. */
+  returnStd: number;
+  returnMin: number;
+  returnMax: number;
+  returnMedian: number;
+  normalizedMean: number;
+  /** Sample standard deviation, ddof = 1. */
+  normalizedStd: number;
+  /** Standard error of the mean, normalizedStd / sqrt(episodes). */
+  normalizedSem: number;
+  /** 95% Student t interval of the normalised mean, [low, high]; null for < 2 episodes. */
+  normalizedCi95: [number, number] | null;
+  /** Half-width of normalizedCi95. */
+  normalizedCi95HalfWidth: number | null;
+  /** t_{0.975, episodes-1} used for the interval. */
+  tQuantile: number | null;
+  lengthMean: number;
+  lengthMin: number;
+  lengthMax: number;
+  /** Episodes that ended by the env's termination rule (rest: time limit). */
+  terminatedEpisodes: number;
+  truncatedEpisodes: number;
+}
+
+export interface RetryRecord {
+  /** Episodes of the chunk that was retried. */
+  episodes: number[];
+  /** Why the first attempt failed (worker crash). */
+  error: string;
+  /** 'succeeded' or 'failed' (a second crash fails the run). */
+  outcome: 'succeeded' | 'failed' | 'interrupted';
+}
+
+export interface EnvTiming {
+  /** Env steps of the episodes in this result. */
+  envSteps: number;
+  /** Sum over chunks of the time workers spent on this env (seconds). */
+  workerSeconds: number;
+  /** Of which inside policy.act (seconds). */
+  policySeconds: number;
+  /** policySeconds / workerSeconds. */
+  policyShare: number;
+  /** Env steps per worker-second (one thread's rate). */
+  envStepsPerWorkerSecond: number;
+}
+
+export interface EnvResult {
+  envId: string;
+  /** D4RL normalisation family and constants: 100 * (R - refMin) / (refMax - refMin). */
+  family: string;
+  refMin: number;
+  refMax: number;
+  /** Every episode of this result's share (shard) finished. */
+  complete: boolean;
+  /** Global indices of the finished episodes, ascending; arrays below are aligned with it. */
+  episodes: number[];
+  /** deriveSeed(settings.seed, index): the env reset seed of each episode. */
+  seeds: number[];
+  /** Undiscounted raw return of each episode. */
+  returns: number[];
+  lengths: number[];
+  normalizedScores: number[];
+  /** true: ended by termination (fell over / unhealthy / non-finite state); false: time limit. */
+  terminated: boolean[];
+  /** Indices of this share that did not finish (empty when complete). */
+  pendingEpisodes: number[];
+  summary: Summary | null;
+  /** Policy.description reported by the policy for this env, if any. */
+  policyDescription: string | null;
+  /** Action entries outside [-1, 1] (passed to the env unchanged; MuJoCo clamps ctrl). */
+  actionsOutOfRange: number;
+  retries: RetryRecord[];
+  timing: EnvTiming;
+}
+
+export interface ShardInfo {
+  index: number;
+  count: number;
+}
+
+export interface RunSettings {
+  /** --seed: episode i uses deriveSeed(seed, i). */
+  seed: number;
+  /** Episodes per env in the whole (unsharded) run. */
+  episodes: number;
+  maxEpisodeSteps: number;
+  /** false when maxEpisodeSteps != 1000: scores are then not comparable with D4RL's. */
+  d4rlComparable: boolean;
+  /** Env slots per worker = rows per policy call. */
+  batchSize: number;
+  /** Max episodes per unit of work (fixes which episodes share a batch). */
+  chunkSize: number;
+  workers: number;
+  /** Per act() call; 0 = none. */
+  policyTimeoutMs: number;
+  /** This run's share; null = all episodes. */
+  shard: ShardInfo | null;
+}
+
+export interface RunTiming {
+  startedAt: string;
+  finishedAt: string;
+  /** Wall-clock seconds of the run, worker start-up included. */
+  wallSeconds: number;
+  envSteps: number;
+  /** envSteps / wallSeconds. */
+  envStepsPerSecond: number;
+}
+
+export interface SourceShard {
+  file: string;
+  shard: ShardInfo | null;
+  complete: boolean;
+  hostname: string;
+  wallSeconds: number;
+  envSteps: number;
+  workers: number;
+}
+
+export interface EvalResultDocument {
+  schemaVersion: 1;
+  kind: typeof RESULT_KIND;
+  /** Every episode of every env of this share finished, and nothing failed. */
+  complete: boolean;
+  /** Stopped by Ctrl-C / SIGTERM / an abort signal. */
+  interrupted: boolean;
+  /** Why the run failed (policy error, repeated worker crash), else null. */
+  error: string | null;
+  createdAt: string;
+  tool: { name: 'ofql-eval'; version: string };
+  mujoco: { version: string | null; packageVersion: string };
+  runtime: { node: string; platform: string; arch: string; cpus: number; cpuModel: string; hostname: string };
+  command: string[] | null;
+  settings: RunSettings;
+  policy: PolicyInfo;
+  timing: RunTiming;
+  results: EnvResult[];
+  /** Only in merged documents: the files merged. */
+  mergedFrom?: SourceShard[];
+}
+
+/** Summary statistics of finished episodes (null when none). */
+export function summarize(returns: number[], normalized: number[], lengths: number[], terminated: boolean[]): Summary | null {
+  const n = returns.length;
+  if (n === 0) return null;
+  const r = describe(returns);
+  const l = describe(lengths);
+  const ci = meanConfidenceInterval(normalized, 0.95);
+  const nStd = sampleStd(normalized);
+  const term = terminated.filter(Boolean).length;
+  return {
+    episodes: n,
+    returnMean: r.mean,
+    returnStd: r.std,
+    returnMin: r.min,
+    returnMax: r.max,
+    returnMedian: r.median,
+    normalizedMean: mean(normalized),
+    normalizedStd: nStd,
+    normalizedSem: nStd / Math.sqrt(n),
+    normalizedCi95: ci ? [ci.low, ci.high] : null,
+    normalizedCi95HalfWidth: ci ? ci.halfWidth : null,
+    tQuantile: ci ? ci.t : null,
+    lengthMean: l.mean,
+    lengthMin: l.min,
+    lengthMax: l.max,
+    terminatedEpisodes: term,
+    truncatedEpisodes: n - term,
+  };
+}
+
+/**
+ * JSON text of a document: 2-space indentation, arrays of numbers / booleans / strings on one
+ * line (per-episode arrays stay readable), NaN and Infinity written as null (JSON has none).
+ * Numbers are written by JSON.stringify, which round-trips every float64 exactly.
+ */
+export function toJson(doc: EvalResultDocument): string {
+  return pretty(doc, '') + '\n';
+}
+
+function pretty(v: unknown, indent: string): string {
+  if (typeof v === 'number') return Number.isFinite(v) ? JSON.stringify(v) : 'null';
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+  const inner = indent + '  ';
+  if (Array.isArray(v)) {
+    if (v.length === 0) return '[]';
+    if (v.every((x) => x === null || typeof x !== 'object')) return `[${v.map((x) => pretty(x, inner)).join(', ')}]`;
+    return `[\n${v.map((x) => inner + pretty(x, inner)).join(',\n')}\n${indent}]`;
+  }
+  const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined);
+  if (entries.length === 0) return '{}';
+  return `{\n${entries.map(([k, x]) => `${inner}${JSON.stringify(k)}: ${pretty(x, inner)}`).join(',\n')}\n${indent}}`;
+}
+
+/** Write atomically: a temp file in the same directory, then rename over the target. */
+export function writeResultFile(path: string, doc: EvalResultDocument): void {
+  writeFileAtomic(path, toJson(doc));
+}
+
+export function writeFileAtomic(path: string, text: string): void {
+  const abs = resolve(path);
+  mkdirSync(dirname(abs), { recursive: true });
+  const tmp = `${abs}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, abs);
+  } catch (err) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // nothing to clean up
+    }
+    throw err;
+  }
+}
+
+export class ResultFormatError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ResultFormatError';
+  }
+}
+
+/** Read and check a result file (schema version, kind, the fields merge relies on). */
+export function readResultFile(path: string): EvalResultDocument {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ResultFormatError(`cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new ResultFormatError(`${path} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return checkResultDocument(doc, path);
+}
+
+export function checkResultDocument(doc: unknown, source = 'result'): EvalResultDocument {
+  const fail = (what: string): never => {
+    throw new ResultFormatError(`${source}: ${what}`);
+  };
+  if (doc === null || typeof doc !== 'object') fail('not a JSON object');
+  const d = doc as Partial<EvalResultDocument>;
+  if (d.kind !== RESULT_KIND) fail(`not an ofql-eval result (kind is ${JSON.stringify(d.kind)})`);
+  if (d.schemaVersion !== RESULT_SCHEMA_VERSION) {
+    fail(`schemaVersion ${String(d.schemaVersion)} is not supported (this ofql-eval reads version ${RESULT_SCHEMA_VERSION})`);
+  }
+  if (!d.settings || typeof d.settings !== 'object') fail('missing settings');
+  if (!d.policy || typeof d.policy !== 'object') fail('missing policy');
+  if (!Array.isArray(d.results)) fail('missing results');
+  for (const [k, r] of (d.results as EnvResult[]).entries()) {
+    if (typeof r.envId !== 'string') fail(`results[${k}].envId missing`);
+    const n = Array.isArray(r.episodes) ? r.episodes.length : fail(`results[${k}].episodes missing`);
+    for (const f of ['seeds', 'returns', 'lengths', 'normalizedScores', 'terminated'] as const) {
+      if (!Array.isArray(r[f]) || r[f].length !== n) fail(`results[${k}].${f} must be an array of ${String(n)} entries`);
+    }
+  }
+  return d as EvalResultDocument;
+}

@@ -1,0 +1,12 @@
+export type {
+  ActContext,
+  Actions,
+  BuiltinPolicyName,
+  Policy,
+  PolicyFactory,
+  PolicyRef,
+  PolicySpec,
+} from './types.js';
+export { BUILTIN_POLICIES, createRandomPolicy, createZeroPolicy, isBuiltinPolicyName } from './builtin.js';
+export { PolicyError, PolicyLoadError, formatEpisodes, type PolicyFailureKind } from './errors.js';
+export { BUILTIN_POLICY_NAMES, loadPolicy, policyLabel, resolvePolicyRef } from './load.js';

@@ -1,0 +1,83 @@
+/**
+ * Resolving `--policy` (a built-in name or an ES module path) and loading a policy.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { BUILTIN_POLICIES, isBuiltinPolicyName } from './builtin.js';
+import { PolicyLoadError } from './errors.js';
+import type { Policy, PolicyFactory, PolicyRef, PolicySpec } from './types.js';
+
+export const BUILTIN_POLICY_NAMES = Object.keys(BUILTIN_POLICIES) as (keyof typeof BUILTIN_POLICIES)[];
+
+/**
+ * `random` / `zero` -> a built-in; anything else is a path (relative to `cwd`) or `file:` URL
+ * of an ES module, which must exist.
+ */
+export function resolvePolicyRef(policy: string, cwd: string = process.cwd()): PolicyRef {
+  if (typeof policy !== 'string' || policy.trim() === '') {
+    throw new PolicyLoadError(String(policy), 'empty policy name; use a built-in (random, zero) or a path to an ES module');
+  }
+  if (isBuiltinPolicyName(policy)) return { kind: 'builtin', name: policy };
+  const path = policy.startsWith('file:') ? fileURLToPath(policy) : isAbsolute(policy) ? policy : resolve(cwd, policy);
+  if (!existsSync(path)) {
+    throw new PolicyLoadError(
+      policy,
+      `not a built-in policy (${BUILTIN_POLICY_NAMES.join(', ')}) and no file at ${path}`,
+    );
+  }
+  if (!statSync(path).isFile()) throw new PolicyLoadError(policy, `${path} is not a file`);
+  return { kind: 'module', spec: policy, path };
+}
+
+/** Short name for messages: the built-in's name or the module path as given. */
+export function policyLabel(ref: PolicyRef): string {
+  return ref.kind === 'builtin' ? ref.name : ref.spec;
+}
+
+/** Import the module (if any), call its factory with `spec`, and check the result is a Policy. */
+export async function loadPolicy(ref: PolicyRef, spec: PolicySpec): Promise<Policy> {
+  const label = policyLabel(ref);
+  let factory: PolicyFactory;
+  if (ref.kind === 'builtin') {
+    factory = BUILTIN_POLICIES[ref.name];
+  } else {
+    let mod: { default?: unknown };
+    try {
+      mod = (await import(pathToFileURL(ref.path).href)) as { default?: unknown };
+    } catch (err) {
+      throw new PolicyLoadError(label, `cannot import ${ref.path}: ${errorText(err)}`, { cause: err });
+    }
+    if (typeof mod.default !== 'function') {
+      throw new PolicyLoadError(
+        label,
+        `${ref.path} must have a default export 'async (spec) => Policy' (found ${describeValue(mod.default)})`,
+      );
+    }
+    factory = mod.default as PolicyFactory;
+  }
+  let policy: unknown;
+  try {
+    policy = await factory(spec);
+  } catch (err) {
+    throw new PolicyLoadError(label, `the factory threw for ${spec.envId}: ${errorText(err)}`, { cause: err });
+  }
+  if (policy === null || typeof policy !== 'object' || typeof (policy as Policy).act !== 'function') {
+    throw new PolicyLoadError(
+      label,
+      `the factory must return an object with an act(obs, n) method, got ${describeValue(policy)}`,
+    );
+  }
+  return policy as Policy;
+}
+
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (v === undefined) return 'undefined';
+  if (typeof v === 'object') return `an object with keys [${Object.keys(v).join(', ')}]`;
+  return typeof v;
+}
+
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
