@@ -39,7 +39,7 @@ import {
   RESULT_SCHEMA_VERSION,
   type RetryRecord,
   type RunSettings,
-  summarize,
+  makeEnvResult,
 } from './result.js';
 import { type EpisodeOutcome, type RunnerConfig, WATCH, watchBufferBytes } from './runner.js';
 import { type Shard, chunksOfShard, episodesOfShard, parseShard } from './schedule.js';
@@ -429,40 +429,25 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResultDocu
 }
 
 function buildEnvResult(s: EnvState): EnvResult {
-  const entry = getEnvEntry(s.envId);
   const eps = [...s.outcomes.values()].sort((a, b) => a.index - b.index);
   const returns = eps.map((e) => e.return);
-  const lengths = eps.map((e) => e.length);
-  const normalizedScores = returns.map((r) => normalizedScore(s.envId, r));
-  const terminated = eps.map((e) => e.terminated);
-  const pendingEpisodes = s.scope.filter((i) => !s.outcomes.has(i));
-  const workerSeconds = s.busyMs / 1000;
-  const policySeconds = s.policyMs / 1000;
-  return {
+  return makeEnvResult({
     envId: s.envId,
-    family: entry.family,
-    refMin: entry.refMin,
-    refMax: entry.refMax,
-    complete: pendingEpisodes.length === 0,
+    reference: getEnvEntry(s.envId),
     episodes: eps.map((e) => e.index),
     seeds: eps.map((e) => e.seed),
     returns,
-    lengths,
-    normalizedScores,
-    terminated,
-    pendingEpisodes,
-    summary: summarize(returns, normalizedScores, lengths, terminated),
+    lengths: eps.map((e) => e.length),
+    normalizedScores: returns.map((r) => normalizedScore(s.envId, r)),
+    terminated: eps.map((e) => e.terminated),
+    pendingEpisodes: s.scope.filter((i) => !s.outcomes.has(i)),
     policyDescription: s.description,
     actionsOutOfRange: s.outOfRange,
     retries: s.retries,
-    timing: {
-      envSteps: s.envSteps,
-      workerSeconds,
-      policySeconds,
-      policyShare: workerSeconds > 0 ? policySeconds / workerSeconds : 0,
-      envStepsPerWorkerSecond: workerSeconds > 0 ? s.envSteps / workerSeconds : 0,
-    },
-  };
+    envSteps: s.envSteps,
+    workerSeconds: s.busyMs / 1000,
+    policySeconds: s.policyMs / 1000,
+  });
 }
 
 /** Seeds of episodes `indices` of a run seeded `seed` (what `seeds` in a result holds). */

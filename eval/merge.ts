@@ -12,7 +12,7 @@ import {
   RESULT_KIND,
   RESULT_SCHEMA_VERSION,
   type SourceShard,
-  summarize,
+  makeEnvResult,
 } from './result.js';
 
 export class MergeError extends Error {
@@ -114,38 +114,25 @@ export function mergeResults(inputs: readonly MergeInput[], options: MergeOption
       const e = byIndex.get(i)!;
       return get(e.r, e.j);
     });
-    const returns = pick((r, j) => r.returns[j]);
-    const lengths = pick((r, j) => r.lengths[j]);
-    const normalizedScores = pick((r, j) => r.normalizedScores[j]);
-    const terminated = pick((r, j) => r.terminated[j]);
     const pendingEpisodes: number[] = [];
     for (let i = 0; i < total; i++) if (!byIndex.has(i)) pendingEpisodes.push(i);
-    const entry = getEnvEntry(envId);
-    return {
+    return makeEnvResult({
       envId,
-      family: entry.family,
-      refMin: entry.refMin,
-      refMax: entry.refMax,
-      complete: pendingEpisodes.length === 0,
+      reference: getEnvEntry(envId),
       episodes: order,
       seeds: pick((r, j) => r.seeds[j]),
-      returns,
-      lengths,
-      normalizedScores,
-      terminated,
+      returns: pick((r, j) => r.returns[j]),
+      lengths: pick((r, j) => r.lengths[j]),
+      normalizedScores: pick((r, j) => r.normalizedScores[j]),
+      terminated: pick((r, j) => r.terminated[j]),
       pendingEpisodes,
-      summary: summarize(returns, normalizedScores, lengths, terminated),
       policyDescription: description,
       actionsOutOfRange: outOfRange,
       retries,
-      timing: {
-        envSteps,
-        workerSeconds,
-        policySeconds,
-        policyShare: workerSeconds > 0 ? policySeconds / workerSeconds : 0,
-        envStepsPerWorkerSecond: workerSeconds > 0 ? envSteps / workerSeconds : 0,
-      },
-    };
+      envSteps,
+      workerSeconds,
+      policySeconds,
+    });
   });
 
   const missing = results.filter((r) => r.pendingEpisodes.length > 0);

@@ -200,6 +200,47 @@ export function summarize(returns: number[], normalized: number[], lengths: numb
   };
 }
 
+/** What a producer of an `EnvResult` knows; `makeEnvResult` derives the rest. */
+export type EnvResultParts = Omit<EnvResult, 'family' | 'refMin' | 'refMax' | 'complete' | 'summary' | 'timing'> &
+  Pick<EnvTiming, 'envSteps' | 'workerSeconds' | 'policySeconds'> & {
+    /** The env's normalisation family and constants (its registry entry). */
+    reference: Pick<EnvResult, 'family' | 'refMin' | 'refMax'>;
+  };
+
+/**
+ * An `EnvResult` from its parts: `complete` (nothing pending), the summary of the episode
+ * arrays and the derived timing rates are computed here, so a run and a merge of its shards
+ * derive them the same way.
+ */
+export function makeEnvResult(p: EnvResultParts): EnvResult {
+  const { envSteps, workerSeconds, policySeconds } = p;
+  return {
+    envId: p.envId,
+    family: p.reference.family,
+    refMin: p.reference.refMin,
+    refMax: p.reference.refMax,
+    complete: p.pendingEpisodes.length === 0,
+    episodes: p.episodes,
+    seeds: p.seeds,
+    returns: p.returns,
+    lengths: p.lengths,
+    normalizedScores: p.normalizedScores,
+    terminated: p.terminated,
+    pendingEpisodes: p.pendingEpisodes,
+    summary: summarize(p.returns, p.normalizedScores, p.lengths, p.terminated),
+    policyDescription: p.policyDescription,
+    actionsOutOfRange: p.actionsOutOfRange,
+    retries: p.retries,
+    timing: {
+      envSteps,
+      workerSeconds,
+      policySeconds,
+      policyShare: workerSeconds > 0 ? policySeconds / workerSeconds : 0,
+      envStepsPerWorkerSecond: workerSeconds > 0 ? envSteps / workerSeconds : 0,
+    },
+  };
+}
+
 /**
  * JSON text of a document: 2-space indentation, arrays of numbers / booleans / strings on one
  * line (per-episode arrays stay readable), NaN and Infinity written as null (JSON has none).

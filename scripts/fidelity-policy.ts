@@ -14,6 +14,7 @@
  * `MlpPolicy` runs it with preallocated buffers (no allocation per `act`).
  */
 import { readFileSync } from 'node:fs';
+import { mean, meanConfidenceInterval, populationStd, sampleStd } from '../src/stats.js';
 
 export type Activation = 'none' | 'relu' | 'tanh';
 export type OutputTransform = 'tanh' | 'clip';
@@ -249,93 +250,17 @@ export interface Summary {
   ci95: [number, number];
 }
 
+/** n, mean, population and sample std, and the Student-t 95% CI of the mean (src/stats.ts). */
 export function summarize(values: ArrayLike<number>): Summary {
   const n = values.length;
   if (n === 0) throw new RangeError('summarize needs at least one value');
-  let mean = 0;
-  for (let i = 0; i < n; i++) mean += values[i];
-  mean /= n;
-  let ss = 0;
-  for (let i = 0; i < n; i++) ss += (values[i] - mean) ** 2;
-  const std = Math.sqrt(ss / n);
-  const sampleStd = n > 1 ? Math.sqrt(ss / (n - 1)) : NaN;
-  const half = n > 1 ? studentTQuantile(0.975, n - 1) * (sampleStd / Math.sqrt(n)) : NaN;
-  return { n, mean, std, sampleStd, ci95: [mean - half, mean + half] };
-}
-
-/** Quantile of Student's t distribution with `df` degrees of freedom (p in (0, 1)). */
-export function studentTQuantile(p: number, df: number): number {
-  if (!(p > 0 && p < 1)) throw new RangeError(`p must be in (0, 1), got ${p}`);
-  if (!(df > 0)) throw new RangeError(`df must be positive, got ${df}`);
-  if (p === 0.5) return 0;
-  if (p < 0.5) return -studentTQuantile(1 - p, df);
-  // Bisection on the CDF (monotone); 200 halvings of a bracket that contains the answer.
-  let lo = 0;
-  let hi = 1;
-  while (studentTCdf(hi, df) < p) hi *= 2;
-  for (let i = 0; i < 200 && hi - lo > 1e-13 * Math.max(1, hi); i++) {
-    const mid = 0.5 * (lo + hi);
-    if (studentTCdf(mid, df) < p) lo = mid;
-    else hi = mid;
-  }
-  return 0.5 * (lo + hi);
-}
-
-/** CDF of Student's t: 1 - I_{df/(df+t^2)}(df/2, 1/2) / 2 for t >= 0. */
-export function studentTCdf(t: number, df: number): number {
-  const x = df / (df + t * t);
-  const tail = 0.5 * regularizedIncompleteBeta(x, df / 2, 0.5);
-  return t >= 0 ? 1 - tail : tail;
-}
-
-/** I_x(a, b) by Lentz's continued fraction (Numerical Recipes' betacf). */
-function regularizedIncompleteBeta(x: number, a: number, b: number): number {
-  if (x <= 0) return 0;
-  if (x >= 1) return 1;
-  const lnFront = logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log(1 - x);
-  if (x < (a + 1) / (a + b + 2)) return (Math.exp(lnFront) * betaContinuedFraction(x, a, b)) / a;
-  return 1 - (Math.exp(lnFront) * betaContinuedFraction(1 - x, b, a)) / b;
-}
-
-function betaContinuedFraction(x: number, a: number, b: number): number {
-  const TINY = 1e-300;
-  let c = 1;
-  let d = 1 - ((a + b) * x) / (a + 1);
-  if (Math.abs(d) < TINY) d = TINY;
-  d = 1 / d;
-  let h = d;
-  for (let m = 1; m <= 500; m++) {
-    const m2 = 2 * m;
-    let aa = (m * (b - m) * x) / ((a + m2 - 1) * (a + m2));
-    d = 1 + aa * d;
-    if (Math.abs(d) < TINY) d = TINY;
-    c = 1 + aa / c;
-    if (Math.abs(c) < TINY) c = TINY;
-    d = 1 / d;
-    h *= d * c;
-    aa = (-(a + m) * (a + b + m) * x) / ((a + m2) * (a + m2 + 1));
-    d = 1 + aa * d;
-    if (Math.abs(d) < TINY) d = TINY;
-    c = 1 + aa / c;
-    if (Math.abs(c) < TINY) c = TINY;
-    d = 1 / d;
-    const del = d * c;
-    h *= del;
-    if (Math.abs(del - 1) < 1e-15) break;
-  }
-  return h;
-}
-
-/** ln Gamma(z), Lanczos approximation (g = 7, n = 9), z > 0. */
-function logGamma(z: number): number {
-  const C = [
-    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
-    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
-  ];
-  if (z < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * z)) - logGamma(1 - z);
-  z -= 1;
-  let s = C[0];
-  for (let i = 1; i < 9; i++) s += C[i] / (z + i);
-  const t = z + 7.5;
-  return 0.5 * Math.log(2 * Math.PI) + (z + 0.5) * Math.log(t) - t + Math.log(s);
+  const m = mean(values);
+  const ci = meanConfidenceInterval(values, 0.95);
+  return {
+    n,
+    mean: m,
+    std: populationStd(values),
+    sampleStd: sampleStd(values),
+    ci95: ci ? [ci.low, ci.high] : [NaN, NaN],
+  };
 }

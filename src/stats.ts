@@ -32,6 +32,22 @@ export function sampleStd(values: ArrayLike<number>): number {
   return Math.sqrt(ss / (n - 1));
 }
 
+/**
+ * Population standard deviation, ddof = 0 (numpy's `np.std` default; NaN for an empty list).
+ * Two-pass, like `sampleStd`.
+ */
+export function populationStd(values: ArrayLike<number>): number {
+  const n = values.length;
+  if (n === 0) return NaN;
+  const m = mean(values);
+  let ss = 0;
+  for (let i = 0; i < n; i++) {
+    const d = values[i] - m;
+    ss += d * d;
+  }
+  return Math.sqrt(ss / n);
+}
+
 /** Standard error of the mean, s / sqrt(n) with the ddof = 1 s (NaN for fewer than 2 values). */
 export function standardError(values: ArrayLike<number>): number {
   return sampleStd(values) / Math.sqrt(values.length);

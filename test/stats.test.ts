@@ -4,6 +4,7 @@ import {
   logGamma,
   mean,
   meanConfidenceInterval,
+  populationStd,
   regularizedIncompleteBeta,
   sampleStd,
   standardError,
@@ -33,6 +34,14 @@ suite('tQuantile (Student t inverse CDF)', () => {
       expect(tQuantile(p, df)).toBeCloseTo(want, 6);
     });
   }
+
+  it('matches scipy.stats.t.ppf to more digits', () => {
+    expect(tQuantile(0.975, 1)).toBeCloseTo(12.706204736174694, 8);
+    expect(tQuantile(0.975, 3)).toBeCloseTo(3.1824463052837078, 9);
+    expect(tQuantile(0.975, 49)).toBeCloseTo(2.0095752371292392, 9);
+    expect(tQuantile(0.975, 1e6)).toBeCloseTo(1.959966, 5);
+    expect(tQuantile(0.025, 10)).toBeCloseTo(-2.2281388519862753, 9);
+  });
 
   it('is antisymmetric and 0 at the median', () => {
     expect(tQuantile(0.5, 7)).toBe(0);
@@ -75,6 +84,12 @@ suite('mean, sample std (ddof = 1), confidence interval', () => {
     // population std (ddof=0) is 2; the sample std is 2 * sqrt(8/7).
     expect(sampleStd(xs)).toBeCloseTo(2 * Math.sqrt(8 / 7), 14);
     expect(standardError(xs)).toBeCloseTo((2 * Math.sqrt(8 / 7)) / Math.sqrt(8), 14);
+  });
+  it('population std (ddof=0)', () => {
+    expect(populationStd(xs)).toBeCloseTo(2, 14);
+    expect(populationStd([1, 2, 3, 4])).toBeCloseTo(Math.sqrt(1.25), 14);
+    expect(populationStd([3])).toBe(0);
+    expect(populationStd([])).toBeNaN();
   });
   it('degenerate sizes', () => {
     expect(mean([])).toBeNaN();
