@@ -36,3 +36,46 @@ export { SUITES, expandEnvList, EnvListError } from './suites.js';
 export { formatSummary } from './format.js';
 export { createProgressReporter, type ProgressMode, type ProgressReporter } from './progress.js';
 export { EpisodeRunner, type RunnerConfig, type ChunkOutcome, type EpisodeOutcome } from './runner.js';
+export {
+  BASELINE_SCHEMA_VERSION,
+  BASELINE_KIND,
+  BaselineFormatError,
+  baselineFromResult,
+  checkBaselineDocument,
+  digestCheckpoint,
+  readBaselineFile,
+  writeBaselineFile,
+  baselineToJson,
+  type BaselineDocument,
+  type BaselineEnv,
+  type BaselinePolicy,
+  type BaselineSettings,
+  type BaselineSource,
+  type CheckpointDigest,
+} from './baseline.js';
+export {
+  welchTTest,
+  decide,
+  compareEnv,
+  regress,
+  checkComparable,
+  resolveDecisionOptions,
+  decisionRuleText,
+  minimumDetectableDrop,
+  formatMarkdown,
+  formatText,
+  reportToJson,
+  RegressInputError,
+  RegressMismatchError,
+  DEFAULT_ALPHA,
+  DEFAULT_MIN_EFFECT,
+  REGRESS_REPORT_KIND,
+  type WelchResult,
+  type Decision,
+  type Verdict,
+  type EnvComparison,
+  type RegressReport,
+  type RegressOptions,
+  type Correction,
+} from './regress.js';
+export { toJUnitXml, errorJUnitXml, escapeXml } from './junit.js';

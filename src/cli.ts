@@ -19,7 +19,11 @@ import { EnvListError, SUITES } from '../eval/suites.js';
 import { DEFAULT_MAX_EPISODE_STEPS } from './make-env.js';
 import { PolicyLoadError } from './policy/errors.js';
 import { BUILTIN_POLICY_NAMES } from './policy/load.js';
+import { OFQL_CLI_OPTIONS, checkOfqlArgs, isOfqlRun, prepareOfqlRun } from './policy/ofql-cli.js';
 import { listEnvs } from './registry.js';
+import { baselineCommand, regressCommand } from './commands/regress.js';
+import { trainCommand } from './commands/train.js';
+import { collectCommand } from './commands/collect.js';
 
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
@@ -39,8 +43,8 @@ function usageFail(message: string): never {
 }
 
 interface RunArgs {
-  env: string[];
-  policy: string;
+  env?: string[];
+  policy?: string;
   ckpt?: string;
   episodes: number;
   seed: number;
@@ -54,6 +58,8 @@ interface RunArgs {
 }
 
 async function runCommand(args: RunArgs, argv: string[]): Promise<number> {
+  // --ckpt <dir> without --policy (or --policy ofql): an OFQL checkpoint (src/policy/ofql-cli.ts).
+  const ofqlRun = isOfqlRun(args) ? await prepareOfqlRun(args) : null;
   const controller = new AbortController();
   let signalName: NodeJS.Signals | null = null;
   const reporter = createProgressReporter(args.progress);
@@ -73,8 +79,8 @@ async function runCommand(args: RunArgs, argv: string[]): Promise<number> {
   let failed: string | null = null;
   try {
     doc = await evaluate({
-      env: args.env,
-      policy: args.policy,
+      env: ofqlRun?.env ?? args.env!,
+      policy: ofqlRun?.policy ?? args.policy!,
       ckpt: args.ckpt,
       episodes: args.episodes,
       seed: args.seed,
@@ -159,6 +165,9 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
         '  $0 --env <ids|suite> --policy <random|zero|./policy.mjs> [options]',
         '  $0 merge <shard.json...> --json <all.json>',
         '  $0 list',
+        '  $0 baseline (--results <r.json> | --env ... --policy ...) --out <baseline.json>',
+        '  $0 regress --baseline <baseline.json> (--results <new.json> | --ckpt <dir> ...) [--junit r.xml]',
+        '  $0 collect --env <id> (--policy <p> | --ckpt <ckpt>) --steps <n> --out <f.hdf5>',
       ].join('\n'),
     )
     .command(
@@ -170,16 +179,15 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
             alias: 'e',
             type: 'string',
             array: true,
-            demandOption: 'give the environment(s), e.g. --env hopper-medium-v2',
             describe: `Env id(s), comma-separated, or a suite (${Object.keys(SUITES).join(', ')}); see 'ofql-eval list'`,
           })
           .option('policy', {
             alias: 'p',
             type: 'string',
-            demandOption: 'give the policy: --policy random|zero|./my-policy.mjs',
-            describe: `Built-in (${BUILTIN_POLICY_NAMES.join(', ')}) or path to an ES module whose default export is async (spec) => ({ act(obs, n) })`,
+            describe: `Built-in (${BUILTIN_POLICY_NAMES.join(', ')}), 'ofql' (an OFQL checkpoint directory given by --ckpt; the default when only --ckpt is given) or path to an ES module whose default export is async (spec) => ({ act(obs, n) })`,
           })
-          .option('ckpt', { type: 'string', describe: 'Checkpoint passed to the policy factory as spec.ckpt (absolute path)' })
+          .option('ckpt', { type: 'string', describe: 'Checkpoint passed to the policy factory as spec.ckpt (absolute path); alone: an OFQL checkpoint directory (--env defaults to its envId)' })
+          .options(OFQL_CLI_OPTIONS)
           .option('episodes', { alias: 'n', type: 'number', default: DEFAULT_EPISODES, describe: 'Episodes per environment (whole run, all shards)' })
           .option('seed', { alias: 's', type: 'number', default: 0, describe: 'Run seed; episode i resets with deriveSeed(seed, i)' })
           .option('workers', {
@@ -232,7 +240,9 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
                 usageFail((err as Error).message);
               }
             }
-            if (a.env.some((e) => typeof e !== 'string' || e.trim() === '')) usageFail('--env needs a value');
+            if (a.env !== undefined && a.env.some((e) => typeof e !== 'string' || e.trim() === '')) usageFail('--env needs a value');
+            const ofqlProblem = checkOfqlArgs(a);
+            if (ofqlProblem !== null) usageFail(ofqlProblem);
             return true;
           })
           .example('$0 -e hopper-medium-v2 -p random -o out.json', '150 random-policy episodes')
@@ -267,6 +277,10 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
     .command('list', 'List environments, suites and built-in policies', {}, () => {
       exitCode = listCommand();
     })
+    .command(baselineCommand(argv, (code) => (exitCode = code)))
+    .command(regressCommand(argv, (code) => (exitCode = code)))
+    .command(trainCommand((code) => (exitCode = code)))
+    .command(collectCommand((code) => (exitCode = code)))
     .strict()
     .strictOptions()
     .help('help')

@@ -22,3 +22,4 @@ export * from './checkpoint/index.js';
 export * from '../eval/index.js';
 export * from './policy/index.js';
 export { mean, sampleStd, standardError, tQuantile, tCdf, meanConfidenceInterval, type ConfidenceInterval } from './stats.js';
+export * as train from './train/index.js';

@@ -56,7 +56,10 @@ describe('a misbehaving policy fails the run, naming the policy and the episode'
   it('act() never answers (a Promise that never settles): --policy-timeout', async () => {
     const t0 = Date.now();
     const e = await failure({ policy: fixture('hang-async.mjs') });
-    expect(e.message).toMatch(/hang-async\.mjs failed on hopper-medium-v2, episodes? [\d, ]*\b2\b[\d, ]*: act\(\) did not answer within --policy-timeout 400 ms/);
+    // Normally the worker's own timer answers ("did not answer"); on a loaded machine the main
+    // thread's watchdog may fire first and terminate the worker ("did not return"). Both fail the
+    // run naming the policy and the episode.
+    expect(e.message).toMatch(/hang-async\.mjs failed on hopper-medium-v2, episodes? [\d, ]*\b2\b[\d, ]*: act\(\) did not (answer|return) within --policy-timeout 400 ms/);
     expect(Date.now() - t0).toBeLessThan(20_000);
   });
 

@@ -36,3 +36,43 @@ export {
 } from './train-step.js';
 export { toTorchLayout, fromTorchLayout, type NamedArray } from './networks.js';
 export { benchmarkOfqlStep, type OfqlBenchOptions, type OfqlBenchResult } from './bench.js';
+export {
+  saveOfqlCheckpoint,
+  loadOfqlCheckpoint,
+  readOfqlCheckpointConfig,
+  ofqlConfigFromCheckpoint,
+  ofqlModelShapes,
+  ofqlOptimizerShapes,
+  ofqlActorShapes,
+  ofqlCriticShapes,
+  ofqlEvalVersion,
+  validateOfqlCheckpoint,
+  ofqlTorchName,
+  importOfqlTorchStateDict,
+  importOfqlTorchSafetensors,
+  DQL_SCHEDULE_BUFFERS,
+  type OfqlCheckpointConfig,
+  type SaveOfqlCheckpointOptions,
+  type LoadOfqlCheckpointOptions,
+  type LoadedOfqlCheckpoint,
+} from './checkpoint.js';
+export {
+  SAMPLER_NAMES,
+  QGBS_DEFAULTS,
+  DQL_DEFAULT_CANDIDATES,
+  BEST_OF_N_DEFAULT,
+  makeSamplerSpec,
+  describeSampler,
+  samplerNfe,
+  sampleActions,
+  samplerNetsFromAgent,
+  samplerNetsFromParams,
+  actorParamsFromNamed,
+  criticParamsFromNamed,
+  countingNets,
+  type SamplerName,
+  type SamplerSpec,
+  type QgbsParams,
+  type NfeCounts,
+  type SamplerNets,
+} from './samplers.js';

@@ -1,0 +1,341 @@
+/**
+ * `node dist/scripts/make-datasets.js [--envs hopper,halfcheetah,walker2d] [--datasets medium,medium-replay,medium-expert]
+ *   [--steps 1000000] [--action-noise 0.1] [--seed 0] [--out data] [--workers 2] [--force]`
+ *
+ * D4RL-like datasets made in this project from the ARS behaviour policies in eval/behaviour
+ * (scripts/train-behaviour.ts), deterministically (same flags -> same data, whatever --workers),
+ * written as D4RL-layout HDF5 files by the collect machinery (src/commands/collect.ts):
+ *
+ * | dataset | what | rows (default) | D4RL's |
+ * |---|---|---|---|
+ * | random | built-in uniform random actions | --steps (1M) | same |
+ * | medium | the medium linear policy + N(0, 0.1^2) action noise | --steps (1M) | 1M steps of a SAC policy stopped at ~1/3 of expert |
+ * | expert | the expert linear policy + noise | --steps (1M) | 1M steps of the final SAC policy |
+ * | medium-replay | equal shares of rollouts of every checkpoint saved during ARS training up to the medium one (eval/behaviour/<env>-replay.json), + noise | D4RL's size x steps/1M (hopper 402,000; halfcheetah 202,000; walker2d 302,000 at 1M) | SAC's replay buffer until it reached medium |
+ * | medium-expert | medium rows then expert rows (the two files above, concatenated) | 2 x --steps | same |
+ *
+ * ARS keeps no replay buffer (it learns from whole-episode returns), so medium-replay here is not
+ * D4RL's: it is the data the training checkpoints produce, from poor to medium, in equal shares.
+ * Action noise stands in for the stochasticity of SAC's policy (D4RL sampled its actions).
+ *
+ * Seeds: dataset kind j (random 0, medium 1, expert 2, medium-replay share k: 100 + k) collects
+ * with seed deriveSeed(--seed, j), so the datasets do not share start states.
+ * Files: <out>/<env>-<dataset>-ars.hdf5 (out defaults to data/, which is gitignored; they are
+ * large: ~120 MB per 1M hopper rows) and <out>/datasets-manifest.json. Existing files are kept
+ * unless --force.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { readLinearPolicyFile, type LinearPolicyFile } from '../src/behaviour/linear.js';
+import { BehaviourPool } from '../src/behaviour/pool.js';
+import { collect, collectRows, episodeRows, type CollectResult } from '../src/commands/collect.js';
+import { D4rlWriter, packageVersion } from '../src/data/d4rl-writer.js';
+import { readD4rlFile, type MetadataValue } from '../src/data/d4rl-hdf5.js';
+import { packageRoot } from '../src/mujoco/bridge.js';
+import { normalizedScore } from '../src/registry.js';
+import { deriveSeed } from '../src/rng.js';
+
+const ENVS = ['hopper', 'halfcheetah', 'walker2d'] as const;
+const DATASETS = ['random', 'medium', 'expert', 'medium-replay', 'medium-expert'] as const;
+type Dataset = (typeof DATASETS)[number];
+/** Rows of D4RL's *-medium-replay-v2 files. */
+const D4RL_REPLAY_ROWS: Record<string, number> = { hopper: 402_000, halfcheetah: 202_000, walker2d: 302_000 };
+
+const { values: args } = parseArgs({
+  options: {
+    envs: { type: 'string', default: ENVS.join(',') },
+    datasets: { type: 'string', default: 'medium,medium-replay,medium-expert' },
+    steps: { type: 'string', default: '1000000' },
+    'replay-steps': { type: 'string' },
+    'action-noise': { type: 'string', default: '0.1' },
+    seed: { type: 'string', default: '0' },
+    out: { type: 'string', default: join(packageRoot, 'data') },
+    'behaviour-dir': { type: 'string', default: join(packageRoot, 'eval', 'behaviour') },
+    workers: { type: 'string', default: '2' },
+    force: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+
+function usage(msg?: string): never {
+  if (msg) process.stderr.write(`make-datasets: error: ${msg}\n`);
+  process.stderr.write(
+    `usage: node dist/scripts/make-datasets.js [--envs ${ENVS.join(',')}] [--datasets ${DATASETS.join(',')}]\n` +
+      '  [--steps 1000000] [--replay-steps <n>] [--action-noise 0.1] [--seed 0] [--out data] [--behaviour-dir eval/behaviour] [--workers 2] [--force]\n',
+  );
+  process.exit(msg ? 2 : 0);
+}
+if (args.help) usage();
+const int = (v: string | undefined, name: string, min: number): number => {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < min) usage(`--${name} must be an integer >= ${min}, got ${String(v)}`);
+  return n;
+};
+const envs = args.envs!.split(',').map((s) => s.trim()).filter(Boolean);
+for (const e of envs) if (!(ENVS as readonly string[]).includes(e)) usage(`unknown env ${e}; choose from ${ENVS.join(', ')}`);
+const datasets = args.datasets!.split(',').map((s) => s.trim()).filter(Boolean) as Dataset[];
+for (const d of datasets) if (!(DATASETS as readonly string[]).includes(d)) usage(`unknown dataset ${d}; choose from ${DATASETS.join(', ')}`);
+const steps = int(args.steps, 'steps', 1);
+const seed = int(args.seed, 'seed', 0);
+const workers = int(args.workers, 'workers', 1);
+const actionNoise = Number(args['action-noise']);
+if (!(actionNoise >= 0)) usage('--action-noise must be a number >= 0');
+const outDir = resolve(args.out!);
+const behaviourDir = resolve(args['behaviour-dir']!);
+mkdirSync(outDir, { recursive: true });
+
+const SEED_INDEX: Record<Exclude<Dataset, 'medium-expert' | 'medium-replay'>, number> = { random: 0, medium: 1, expert: 2 };
+const fileOf = (env: string, d: Dataset): string => join(outDir, `${env}-${d}-ars.hdf5`);
+const log = (s: string): void => {
+  process.stderr.write(`[make-datasets] ${s}\n`);
+};
+
+interface Made {
+  file: string;
+  rows: number;
+  episodes: number;
+  meanReturn: number | null;
+  normalized: number | null;
+  wallSeconds: number;
+  skipped?: boolean;
+}
+
+function summary(env: string, file: string, r: Pick<CollectResult, 'rows' | 'episodes' | 'meanReturn' | 'wallSeconds'>): Made {
+  const ok = Number.isFinite(r.meanReturn);
+  return {
+    file: file.slice(outDir.length + 1),
+    rows: r.rows,
+    episodes: r.episodes,
+    meanReturn: ok ? r.meanReturn : null,
+    normalized: ok ? normalizedScore(`${env}-medium-v2`, r.meanReturn) : null,
+    wallSeconds: r.wallSeconds,
+  };
+}
+
+const progress = (label: string) => {
+  let last = Date.now();
+  return (p: { rows: number; steps: number; elapsedSeconds: number }): void => {
+    if (Date.now() - last < 10_000) return;
+    last = Date.now();
+    log(`${label}: ${p.rows.toLocaleString('en-US')}/${p.steps.toLocaleString('en-US')} steps, ${Math.round(p.rows / Math.max(p.elapsedSeconds, 1e-9)).toLocaleString('en-US')} steps/s`);
+  };
+};
+
+/** Inside the package: relative to its root (metadata stays machine-independent); else absolute. */
+function shortPath(p: string): string {
+  const r = relative(packageRoot, p);
+  return r.startsWith('..') ? p : r;
+}
+
+function policyPath(env: string, role: 'medium' | 'expert'): string {
+  const p = join(behaviourDir, `${env}-${role}.json`);
+  if (!existsSync(p)) throw new Error(`${p} is missing: run 'node dist/scripts/train-behaviour.js --env ${env}' first`);
+  return p;
+}
+
+async function single(pool: BehaviourPool, env: string, d: 'random' | 'medium' | 'expert'): Promise<Made> {
+  const out = fileOf(env, d);
+  const envId = `${env}-${d}-v2`;
+  const t0 = performance.now();
+  const res = await collect({
+    env: envId,
+    ...(d === 'random' ? { policy: 'random' } : { ckpt: shortPath(policyPath(env, d)) }),
+    cwd: packageRoot,
+    steps,
+    actionNoise: d === 'random' ? 0 : actionNoise,
+    seed: deriveSeed(seed, SEED_INDEX[d]),
+    out,
+    pool,
+    onProgress: progress(`${env}-${d}`),
+    progressIntervalMs: 1000,
+    metadata: { dataset: `${env}-${d}`, d4rl_analogue: envId, make_datasets_seed: seed, behaviour: d === 'random' ? 'uniform random' : `ARS linear policy (${env}-${d}.json)` },
+  });
+  return { ...summary(env, out, res), wallSeconds: (performance.now() - t0) / 1000 };
+}
+
+async function mediumReplay(pool: BehaviourPool, env: string): Promise<Made> {
+  const out = fileOf(env, 'medium-replay');
+  const envId = `${env}-medium-replay-v2`;
+  const set = JSON.parse(readFileSync(join(behaviourDir, `${env}-replay.json`), 'utf8')) as { checkpoints: LinearPolicyFile[] };
+  const ckpts = set.checkpoints;
+  const total = args['replay-steps'] !== undefined ? int(args['replay-steps'], 'replay-steps', ckpts.length) : Math.max(ckpts.length, Math.round((D4RL_REPLAY_ROWS[env] * steps) / 1_000_000));
+  const tmp = mkdtempSync(join(outDir, '.replay-'));
+  const t0 = performance.now();
+  const writer = await openReplayWriter(env);
+  let rows = 0;
+  let episodes = 0;
+  let complete = 0;
+  let retSum = 0;
+  const shares: Record<string, MetadataValue> = {};
+  try {
+    for (let k = 0; k < ckpts.length; k++) {
+      const n = Math.floor(total / ckpts.length) + (k < total % ckpts.length ? 1 : 0);
+      const file = join(tmp, `ckpt-${k}.json`);
+      writeFileSync(file, JSON.stringify(ckpts[k]));
+      readLinearPolicyFile(file);
+      const stats = await collectRows(
+        { env: envId, ckpt: file, steps: n, actionNoise, seed: deriveSeed(seed, 100 + k), pool, onProgress: progress(`${env}-medium-replay share ${k + 1}`), progressIntervalMs: 1000 },
+        (ep, m) => writer.append(episodeRows(ep, m)),
+      );
+      rows += stats.rows;
+      episodes += stats.episodes;
+      complete += stats.completeEpisodes;
+      if (Number.isFinite(stats.meanReturn)) retSum += stats.meanReturn * stats.completeEpisodes;
+      shares[`share/${k}/iteration`] = ckpts[k].iteration;
+      shares[`share/${k}/rows`] = stats.rows;
+      shares[`share/${k}/mean_return`] = Number.isFinite(stats.meanReturn) ? stats.meanReturn : -1;
+      log(`${env}-medium-replay: share ${k + 1}/${ckpts.length} (iteration ${ckpts[k].iteration}): ${stats.rows} rows, mean return ${stats.meanReturn.toFixed(1)}`);
+    }
+    const meanReturn = complete > 0 ? retSum / complete : NaN;
+    for (const [key, v] of Object.entries({
+      algorithm: 'ofql-eval make-datasets (medium-replay)',
+      dataset: `${env}-medium-replay`,
+      d4rl_analogue: envId,
+      env_id: envId,
+      behaviour: `equal shares of the ARS checkpoints up to the medium one (${env}-replay.json)`,
+      action_noise: actionNoise,
+      seed,
+      share_seeds: 'share k collects with seed deriveSeed(seed, 100 + k)',
+      steps: rows,
+      episodes,
+      complete_episodes: complete,
+      ...(Number.isFinite(meanReturn) ? { mean_return: meanReturn } : {}),
+      ...shares,
+    })) writer.setMetadata(key, v);
+    await writer.close();
+    return { ...summary(env, out, { rows, episodes, meanReturn, wallSeconds: 0 }), wallSeconds: (performance.now() - t0) / 1000 };
+  } catch (err) {
+    writer.abort();
+    throw err;
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+async function openReplayWriter(env: string): Promise<D4rlWriter> {
+  const { makeEnv } = await import('../src/make-env.js');
+  const e = await makeEnv(`${env}-medium-v2`);
+  const w = await D4rlWriter.create(fileOf(env, 'medium-replay'), {
+    observationSize: e.observationSize,
+    actionSize: e.actionSize,
+    nextObservations: true,
+    qposSize: e.nq,
+    qvelSize: e.nv,
+    infosDtype: 'float32',
+    metadata: { ofql_eval_version: packageVersion() },
+  });
+  e.close();
+  return w;
+}
+
+async function mediumExpert(env: string): Promise<Made> {
+  const out = fileOf(env, 'medium-expert');
+  const t0 = performance.now();
+  const parts = [await readD4rlFile(fileOf(env, 'medium')), await readD4rlFile(fileOf(env, 'expert'))];
+  const [m, e] = parts;
+  const w = await D4rlWriter.create(out, {
+    observationSize: m.observationSize,
+    actionSize: m.actionSize,
+    nextObservations: true,
+    qposSize: m.infos.qposSize,
+    qvelSize: m.infos.qvelSize,
+    infosDtype: 'float32',
+    expectedRows: m.N + e.N,
+  });
+  try {
+    for (const p of parts) {
+      w.append({
+        observations: p.observations,
+        actions: p.actions,
+        rewards: p.rewards,
+        terminals: p.terminals,
+        timeouts: p.timeouts,
+        nextObservations: p.nextObservations,
+        qpos: p.infos.qpos,
+        qvel: p.infos.qvel,
+      });
+    }
+    const episodes = Number(m.metadata.episodes) + Number(e.metadata.episodes);
+    const complete = Number(m.metadata.complete_episodes) + Number(e.metadata.complete_episodes);
+    const meanReturn = (Number(m.metadata.mean_return) * Number(m.metadata.complete_episodes) + Number(e.metadata.mean_return) * Number(e.metadata.complete_episodes)) / complete;
+    const meta: Record<string, MetadataValue> = {
+      algorithm: 'ofql-eval make-datasets (medium-expert)',
+      dataset: `${env}-medium-expert`,
+      d4rl_analogue: `${env}-medium-expert-v2`,
+      env_id: `${env}-medium-expert-v2`,
+      behaviour: `rows 0..${m.N - 1}: ${env}-medium-ars.hdf5; rows ${m.N}..${m.N + e.N - 1}: ${env}-expert-ars.hdf5 (as D4RL's medium-expert = medium + expert)`,
+      steps: m.N + e.N,
+      episodes,
+      complete_episodes: complete,
+      mean_return: meanReturn,
+      'medium/mean_return': Number(m.metadata.mean_return),
+      'expert/mean_return': Number(e.metadata.mean_return),
+      action_noise: Number(m.metadata.action_noise),
+      seed,
+    };
+    for (const [k, v] of Object.entries(meta)) w.setMetadata(k, v);
+    await w.close();
+    return { ...summary(env, out, { rows: m.N + e.N, episodes, meanReturn, wallSeconds: 0 }), wallSeconds: (performance.now() - t0) / 1000 };
+  } catch (err) {
+    w.abort();
+    throw err;
+  }
+}
+
+async function main(): Promise<void> {
+  const pool = new BehaviourPool(workers);
+  const made: Record<string, Made> = {};
+  const t0 = performance.now();
+  try {
+    for (const env of envs) {
+      // medium-expert needs the medium and expert files.
+      const wanted = new Set<Dataset>(datasets);
+      if (wanted.has('medium-expert')) {
+        wanted.add('medium');
+        wanted.add('expert');
+      }
+      for (const d of DATASETS.filter((x) => wanted.has(x))) {
+        const file = fileOf(env, d);
+        const key = `${env}-${d}`;
+        if (existsSync(file) && !args.force) {
+          log(`${key}: ${file} exists, kept (--force to remake)`);
+          const ds = await readD4rlFile(file, { nextObservations: false, infos: false });
+          made[key] = { file: file.slice(outDir.length + 1), rows: ds.N, episodes: Number(ds.metadata.episodes), meanReturn: Number(ds.metadata.mean_return), normalized: normalizedScore(`${env}-medium-v2`, Number(ds.metadata.mean_return)), wallSeconds: 0, skipped: true };
+          continue;
+        }
+        log(`${key}: collecting`);
+        if (d === 'medium-replay') made[key] = await mediumReplay(pool, env);
+        else if (d === 'medium-expert') made[key] = await mediumExpert(env);
+        else made[key] = await single(pool, env, d);
+        const r = made[key];
+        log(
+          `${key}: ${r.rows.toLocaleString('en-US')} rows, ${r.episodes} episodes, mean return ${r.meanReturn?.toFixed(1) ?? 'n/a'} ` +
+            `(normalised ${r.normalized?.toFixed(1) ?? 'n/a'}), ${r.wallSeconds.toFixed(1)} s -> ${file}`,
+        );
+      }
+    }
+  } finally {
+    await pool.destroy();
+  }
+  const manifestPath = join(outDir, 'datasets-manifest.json');
+  const manifest = existsSync(manifestPath) ? (JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, unknown>) : {};
+  for (const [k, v] of Object.entries(made)) if (!v.skipped) manifest[k] = { ...v, steps, actionNoise, seed };
+  writeFileSync(`${manifestPath}.tmp`, `${JSON.stringify(manifest, null, 1)}\n`);
+  renameSync(`${manifestPath}.tmp`, manifestPath);
+  log(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${manifestPath}`);
+  process.stdout.write('| dataset | rows | episodes | mean return | normalised | wall s |\n|---|---:|---:|---:|---:|---:|\n');
+  for (const [k, v] of Object.entries(made)) {
+    process.stdout.write(
+      `| ${k} | ${v.rows.toLocaleString('en-US')} | ${v.episodes} | ${v.meanReturn?.toFixed(1) ?? 'n/a'} | ${v.normalized?.toFixed(1) ?? 'n/a'} | ${v.skipped ? '(kept)' : v.wallSeconds.toFixed(1)} |\n`,
+    );
+  }
+}
+
+try {
+  await main();
+} catch (err) {
+  process.stderr.write(`make-datasets: error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,490 @@
+/**
+ * `ofql-eval baseline` and `ofql-eval regress`: the score-regression gate (docs/regression-gate.md).
+ *
+ *   ofql-eval baseline (--results r.json | --env ... --policy ... | --ckpt <OFQL dir> [run flags]) --out baseline.json
+ *   ofql-eval regress --baseline baseline.json (--results new.json | --ckpt dir | [run flags])
+ *                     [--alpha 0.01] [--min-effect 2] [--markdown r.md] [--junit r.xml] [--json r.json]
+ *
+ * Exit codes of `regress`: 0 no regression; 1 at least one environment regressed; 2 the
+ * comparison could not be made (bad command line, unreadable or mismatched inputs, failed
+ * evaluation); 130 / 143 stopped by SIGINT / SIGTERM.
+ * Exit codes of `baseline`: 0 written; 1 the evaluation failed or is incomplete (nothing
+ * written); 2 bad command line or input; 130 / 143 stopped by SIGINT / SIGTERM.
+ *
+ * Both commands evaluate through `evaluate` (eval/evaluate.ts) via runEvaluationForCli.
+ */
+import { isAbsolute, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import type { Argv, CommandModule } from 'yargs';
+import {
+  type BaselineDocument,
+  BaselineFormatError,
+  baselineFromResult,
+  digestCheckpoint,
+  readBaselineFile,
+  sha256,
+  writeBaselineFile,
+} from '../../eval/baseline.js';
+import { DEFAULT_BATCH_SIZE, DEFAULT_EPISODES, DEFAULT_POLICY_TIMEOUT_MS } from '../../eval/evaluate.js';
+import { formatSummary } from '../../eval/format.js';
+import { errorJUnitXml, toJUnitXml } from '../../eval/junit.js';
+import { defaultWorkerCount } from '../../eval/pool.js';
+import type { ProgressMode } from '../../eval/progress.js';
+import {
+  type Correction,
+  DEFAULT_ALPHA,
+  DEFAULT_MIN_EFFECT,
+  RegressInputError,
+  formatErrorMarkdown,
+  formatMarkdown,
+  formatText,
+  regress,
+  reportToJson,
+  resolveDecisionOptions,
+} from '../../eval/regress.js';
+import { type EvalResultDocument, ResultFormatError, readResultFile, writeFileAtomic, writeResultFile } from '../../eval/result.js';
+import { EnvListError } from '../../eval/suites.js';
+import { DEFAULT_MAX_EPISODE_STEPS } from '../make-env.js';
+import { PolicyLoadError } from '../policy/errors.js';
+import { OFQL_CLI_OPTIONS, OFQL_POLICY_NAME, isOfqlRun, prepareOfqlRun } from '../policy/ofql-cli.js';
+import type { PolicyRef } from '../policy/types.js';
+import { runEvaluationForCli } from './run-evaluation.js';
+
+export const EXIT_PASS = 0;
+export const EXIT_REGRESSION = 1;
+export const EXIT_BAD_INPUT = 2;
+
+/**
+ * A bad command line found by these commands. Extends RangeError so that src/cli.ts's handler
+ * (which maps RangeError to exit 2 with a usage hint) treats it as a usage error.
+ */
+export class CommandUsageError extends RangeError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CommandUsageError';
+  }
+}
+
+const out = (s: string): void => {
+  process.stdout.write(s);
+};
+const err = (s: string): void => {
+  process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
+};
+
+interface RunFlags {
+  env?: string[];
+  policy?: string;
+  ckpt?: string;
+  episodes?: number;
+  seed?: number;
+  workers?: number;
+  'batch-size'?: number;
+  'max-episode-steps'?: number;
+  'policy-timeout'?: number;
+  progress?: ProgressMode;
+  'save-results'?: string;
+}
+
+const RUN_FLAGS = ['env', 'policy', 'ckpt', 'episodes', 'seed', 'workers', 'batch-size', 'max-episode-steps', 'policy-timeout', 'progress', ...Object.keys(OFQL_CLI_OPTIONS)];
+const INT_FLAGS: [keyof RunFlags, number][] = [
+  ['episodes', 2],
+  ['seed', 0],
+  ['workers', 1],
+  ['batch-size', 1],
+  ['max-episode-steps', 1],
+  ['policy-timeout', 0],
+];
+const SINGLE_FLAGS = ['policy', 'ckpt', 'results', 'save-results', 'out', 'baseline', 'markdown', 'junit', 'json', 'label', 'alpha', 'min-effect'];
+
+/** Run flags; `fromBaseline`: their defaults come from the baseline (regress). */
+function addRunFlags<T>(y: Argv<T>, fromBaseline: boolean): Argv<T> {
+  const cores = defaultWorkerCount();
+  const dflt = (value: string): { defaultDescription: string } => ({ defaultDescription: fromBaseline ? "the baseline's" : value });
+  return y
+    .option('env', {
+      alias: 'e',
+      type: 'string',
+      array: true,
+      describe: 'Env id(s), comma-separated, or a suite' + (fromBaseline ? " (default: the baseline's environments; the sets must be equal)" : ''),
+      group: 'Evaluation (instead of --results):',
+    })
+    .option('policy', {
+      alias: 'p',
+      type: 'string',
+      describe: fromBaseline
+        ? "Built-in policy, 'ofql' (OFQL checkpoint directory given by --ckpt) or path to an ES module (default: the baseline's --policy, as written)"
+        : "Built-in policy, 'ofql' (OFQL checkpoint directory given by --ckpt; the default when only --ckpt is given) or path to an ES module",
+      group: 'Evaluation (instead of --results):',
+    })
+    .option('ckpt', {
+      type: 'string',
+      describe: fromBaseline
+        ? "Checkpoint (file or directory) to test, given to the policy (the baseline's unless --policy; an OFQL checkpoint directory for an 'ofql' baseline). Default when --policy is not given either: the baseline's checkpoint (re-evaluates the baseline model)"
+        : 'Checkpoint (file or directory) passed to the policy as spec.ckpt; alone (no --policy): an OFQL checkpoint directory, --env defaulting to its task',
+      group: 'Evaluation (instead of --results):',
+    })
+    .option('episodes', { alias: 'n', type: 'number', describe: 'Episodes per environment (>= 2)', ...dflt(String(DEFAULT_EPISODES)), group: 'Evaluation (instead of --results):' })
+    .option('seed', { alias: 's', type: 'number', describe: 'Run seed; episode i resets with deriveSeed(seed, i)', ...dflt('0'), group: 'Evaluation (instead of --results):' })
+    .option('workers', {
+      alias: 'w',
+      type: 'number',
+      describe: 'Worker threads; results do not depend on it',
+      defaultDescription: `available cores (${cores})`,
+      group: 'Evaluation (instead of --results):',
+    })
+    .option('batch-size', { type: 'number', describe: 'Envs stepped together per worker', ...dflt(String(DEFAULT_BATCH_SIZE)), group: 'Evaluation (instead of --results):' })
+    .option('max-episode-steps', {
+      type: 'number',
+      describe: 'Episode time limit (1000 = D4RL)' + (fromBaseline ? '; must equal the baseline\'s' : ''),
+      ...dflt(String(DEFAULT_MAX_EPISODE_STEPS)),
+      group: 'Evaluation (instead of --results):',
+    })
+    .option('policy-timeout', { type: 'number', describe: 'Limit per act() call (ms; 0 = none)', ...dflt(String(DEFAULT_POLICY_TIMEOUT_MS)), group: 'Evaluation (instead of --results):' })
+    .option('progress', { choices: ['auto', 'bar', 'lines', 'off'] as const, describe: 'Progress on stderr', defaultDescription: 'auto', group: 'Evaluation (instead of --results):' })
+    .option('save-results', { type: 'string', describe: 'Also write the result document of the evaluation here', group: 'Evaluation (instead of --results):' })
+    .options(OFQL_CLI_OPTIONS)
+    .group(
+      OFQL_OPTION_NAMES,
+      fromBaseline ? "OFQL checkpoints (--ckpt <dir> with --policy ofql or no --policy; default: the baseline's):" : 'OFQL checkpoints (--ckpt <dir> with --policy ofql or no --policy):',
+    ) as unknown as Argv<T>;
+}
+
+const OFQL_OPTION_NAMES = Object.keys(OFQL_CLI_OPTIONS);
+
+/** The OFQL sampler options given on the command line (keys of OFQL_CLI_OPTIONS), or null when none. */
+function givenOfqlOptions(a: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(OFQL_OPTION_NAMES.filter((k) => a[k] !== undefined).map((k) => [k, a[k]]));
+}
+
+interface ResolvedPolicy {
+  policy: string | PolicyRef;
+  env: string[] | undefined;
+  /** OFQL sampler options used (null: not an OFQL checkpoint run). */
+  ofqlOptions: Record<string, unknown> | null;
+}
+
+/**
+ * The policy of an evaluation, as the default command resolves it: `--ckpt <dir>` without
+ * `--policy`, or `--policy ofql`, evaluates an OFQL checkpoint directory (src/policy/ofql-cli.ts;
+ * --env then defaults to the checkpoint's task); anything else goes to `evaluate` as given.
+ */
+async function resolvePolicy(
+  a: { policy?: string; ckpt?: string; env?: string[] },
+  given: Record<string, unknown>,
+  inherited: Record<string, unknown> = {},
+): Promise<ResolvedPolicy> {
+  if (a.policy === OFQL_POLICY_NAME && a.ckpt === undefined) throw new CommandUsageError('--policy ofql needs --ckpt <OFQL checkpoint directory>');
+  if (isOfqlRun(a)) {
+    const ofqlOptions = { ...inherited, ...given };
+    const prepared = await prepareOfqlRun({ ...ofqlOptions, policy: a.policy, ckpt: a.ckpt, env: a.env } as Parameters<typeof prepareOfqlRun>[0]);
+    return { policy: prepared.policy, env: prepared.env, ofqlOptions };
+  }
+  const names = Object.keys(given);
+  if (names.length) throw new CommandUsageError(`--${names[0]} only applies to OFQL checkpoints (--ckpt <dir> without --policy, or --policy ofql)`);
+  return { policy: a.policy!, env: a.env, ofqlOptions: null };
+}
+
+function checkFlags(a: Record<string, unknown>): true {
+  for (const [name, min] of INT_FLAGS) {
+    const v = a[name];
+    if (v === undefined) continue;
+    if (Array.isArray(v)) throw new CommandUsageError(`--${name} was given more than once`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
+      throw new CommandUsageError(`--${name} must be an integer >= ${min}, got ${Number.isNaN(v) ? 'something that is not a number' : String(v)}`);
+    }
+  }
+  for (const name of SINGLE_FLAGS) if (Array.isArray(a[name])) throw new CommandUsageError(`--${name} was given more than once`);
+  if (Array.isArray(a.env) && a.env.some((e) => typeof e !== 'string' || e.trim() === '')) throw new CommandUsageError('--env needs a value');
+  if (a.results !== undefined) {
+    const given = RUN_FLAGS.filter((f) => a[f] !== undefined);
+    if (given.length) {
+      throw new CommandUsageError(
+        `--results takes the scores from a result file; it cannot be combined with the evaluation flag(s) ${given.map((f) => `--${f}`).join(', ')}`,
+      );
+    }
+    if (a['save-results'] !== undefined) throw new CommandUsageError('--save-results needs an evaluation, not --results');
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------- baseline
+
+interface BaselineArgs extends RunFlags {
+  results?: string;
+  out: string;
+  label?: string;
+}
+
+async function baselineMain(a: BaselineArgs, argv: string[]): Promise<number> {
+  const command = ['ofql-eval', ...argv];
+  let base: BaselineDocument;
+  let ofqlOptions: Record<string, unknown> | null = null;
+  if (a.results !== undefined) {
+    const doc = readResultFile(a.results);
+    const ckptDigest =
+      doc.policy.ckptSha256 !== null
+        ? { algorithm: 'sha256' as const, value: doc.policy.ckptSha256, files: 1, hashedAt: 'evaluation' as const }
+        : digestCheckpoint(doc.policy.ckpt, 'baseline');
+    base = baselineFromResult(doc, {
+      label: a.label ?? null,
+      command,
+      source: { kind: 'results', file: a.results, fileSha256: sha256(readFileSync(a.results)) },
+      ckptDigest,
+    });
+  } else {
+    if (a.policy === undefined && a.ckpt === undefined) {
+      throw new CommandUsageError('give --results <result.json>, or --env and --policy (or --ckpt <OFQL checkpoint directory>) to run the evaluation');
+    }
+    const resolved = await resolvePolicy(a, givenOfqlOptions(a as unknown as Record<string, unknown>));
+    if (resolved.env === undefined) throw new CommandUsageError('give the environment(s): --env <ids|suite>');
+    ofqlOptions = resolved.ofqlOptions;
+    const ckptAbs = a.ckpt === undefined ? null : isAbsolute(a.ckpt) ? a.ckpt : resolve(a.ckpt);
+    const ckptDigest = digestCheckpoint(ckptAbs, 'evaluation');
+    const ev = await runEvaluationForCli({
+      name: 'ofql-eval baseline',
+      env: resolved.env,
+      policy: resolved.policy,
+      ckpt: a.ckpt,
+      episodes: a.episodes ?? DEFAULT_EPISODES,
+      seed: a.seed ?? 0,
+      workers: a.workers ?? defaultWorkerCount(),
+      batchSize: a['batch-size'] ?? DEFAULT_BATCH_SIZE,
+      maxEpisodeSteps: a['max-episode-steps'] ?? DEFAULT_MAX_EPISODE_STEPS,
+      policyTimeoutMs: a['policy-timeout'] ?? DEFAULT_POLICY_TIMEOUT_MS,
+      progress: a.progress ?? 'auto',
+      command,
+    });
+    if (a['save-results']) {
+      writeResultFile(a['save-results'], ev.doc);
+      err(`ofql-eval baseline: wrote ${ev.doc.complete ? '' : 'PARTIAL '}result to ${a['save-results']}`);
+    }
+    out(formatSummary(ev.doc));
+    if (ev.signal) return ev.signal === 'SIGTERM' ? 143 : 130;
+    if (ev.failed !== null || !ev.doc.complete) {
+      err(`ofql-eval baseline: error: the evaluation ${ev.failed !== null ? `failed: ${ev.failed}` : 'is incomplete'}; no baseline written`);
+      return 1;
+    }
+    base = baselineFromResult(ev.doc, { label: a.label ?? null, command, source: { kind: 'run' }, ckptDigest, ofqlOptions });
+  }
+  writeBaselineFile(a.out, base);
+  out(`\nbaseline ${a.out}: ${base.policy.name}${base.policy.ckpt ? ` (ckpt ${base.policy.ckpt})` : ''}, seed ${base.settings.seed}, max episode steps ${base.settings.maxEpisodeSteps}\n`);
+  for (const e of base.envs) {
+    out(`  ${e.envId}: normalised ${e.mean.toFixed(2)} ± ${e.std.toFixed(2)} (mean ± sample std, n=${e.n}), 95% CI ${e.ci95 ? `[${e.ci95[0].toFixed(2)}, ${e.ci95[1].toFixed(2)}]` : 'n/a'}\n`);
+  }
+  if (!base.settings.d4rlComparable) {
+    out(`  note: max episode steps ${base.settings.maxEpisodeSteps} is not D4RL's 1000; 'regress' will need --allow-non-d4rl\n`);
+  }
+  return 0;
+}
+
+export function baselineCommand(argv: string[], setExitCode: (code: number) => void): CommandModule<object, BaselineArgs> {
+  return {
+    command: 'baseline',
+    describe: 'Record the scores of a policy / checkpoint as the baseline of the regression gate',
+    builder: (y: Argv<object>) =>
+      addRunFlags(
+        y
+          .usage(
+            [
+              'Record per-episode normalised scores, run settings, policy / checkpoint hashes and versions as a baseline for',
+              "'ofql-eval regress' (docs/regression-gate.md).",
+              '',
+              'Usage:',
+              '  $0 baseline --results <result.json> --out <baseline.json>',
+              '  $0 baseline --env <ids|suite> --policy <p> [--ckpt <c>] [--episodes N] [--seed S] ... --out <baseline.json>',
+              '  $0 baseline --ckpt <OFQL checkpoint dir> [--sampler ...] [--episodes N] ... --out <baseline.json>',
+            ].join('\n'),
+          )
+          .option('results', { alias: 'r', type: 'string', describe: 'Take the scores from this result file (complete, unsharded; merge shards first)' })
+          .option('out', { alias: 'o', type: 'string', demandOption: 'give the baseline file: --out baseline.json', describe: 'Write the baseline here' })
+          .option('label', { type: 'string', describe: 'Free-text label stored in the baseline (e.g. model and commit)' }),
+        false,
+      )
+        .check((a) => checkFlags(a as unknown as Record<string, unknown>))
+        .example('$0 baseline --results eval/ref.json --out eval/baselines/ref.json', 'from an existing result')
+        .example('$0 baseline -e d4rl-locomotion -p ./pol.mjs --ckpt ckpts/ --out baseline.json', 'evaluate, then record')
+        .epilogue('Exit codes: 0 written; 1 the evaluation failed or is incomplete (nothing written); 2 bad command line or input.') as unknown as Argv<BaselineArgs>,
+    handler: async (a) => {
+      try {
+        setExitCode(await baselineMain(a as unknown as BaselineArgs, argv));
+      } catch (e) {
+        setExitCode(reportError('ofql-eval baseline', e, 1));
+      }
+    },
+  };
+}
+
+// ---------------------------------------------------------------- regress
+
+interface RegressArgs extends RunFlags {
+  baseline: string;
+  results?: string;
+  alpha: number;
+  'min-effect': number;
+  correction: Correction;
+  'allow-non-d4rl': boolean;
+  markdown?: string;
+  junit?: string;
+  json?: string;
+}
+
+async function regressMain(a: RegressArgs, argv: string[]): Promise<number> {
+  const command = ['ofql-eval', ...argv];
+  const baseline = readBaselineFile(a.baseline);
+  // Check the decision options before spending time on an evaluation.
+  resolveDecisionOptions({ alpha: a.alpha, minEffect: a['min-effect'], correction: a.correction }, baseline.envs.length);
+  let doc: EvalResultDocument;
+  let candidateDigest: string | null = null;
+  if (a.results !== undefined) {
+    doc = readResultFile(a.results);
+    const d = doc.policy.ckptSha256 !== null ? { algorithm: 'sha256', value: doc.policy.ckptSha256 } : digestCheckpoint(doc.policy.ckpt, 'baseline');
+    candidateDigest = d ? `${d.algorithm}:${d.value}` : null;
+  } else {
+    const bs = baseline.settings;
+    // The checkpoint defaults to the baseline's only when the policy does too.
+    const ckpt = a.ckpt ?? (a.policy === undefined ? (baseline.policy.ckpt ?? undefined) : undefined);
+    const ckptAbs = ckpt === undefined ? null : isAbsolute(ckpt) ? ckpt : resolve(ckpt);
+    const d = digestCheckpoint(ckptAbs, 'evaluation');
+    candidateDigest = d ? `${d.algorithm}:${d.value}` : null;
+    const policyName = a.policy ?? baseline.policy.name;
+    err(
+      `ofql-eval regress: evaluating ${policyName}${ckpt !== undefined ? ` with ckpt ${ckpt}` : ''} on ${(a.env ?? baseline.envs.map((e) => e.envId)).join(', ')} ` +
+        `(${a.episodes ?? bs.episodes} episodes, seed ${a.seed ?? bs.seed})`,
+    );
+    let ev;
+    try {
+      // OFQL checkpoints: sampler options not given default to the ones the baseline was run with.
+      const resolved = await resolvePolicy(
+        { policy: policyName, ckpt, env: a.env ?? baseline.envs.map((e) => e.envId) },
+        givenOfqlOptions(a as unknown as Record<string, unknown>),
+        baseline.policy.ofqlOptions ?? {},
+      );
+      ev = await runEvaluationForCli({
+        name: 'ofql-eval regress',
+        env: resolved.env!,
+        policy: resolved.policy,
+        ckpt,
+        episodes: a.episodes ?? bs.episodes,
+        seed: a.seed ?? bs.seed,
+        workers: a.workers ?? defaultWorkerCount(),
+        batchSize: a['batch-size'] ?? bs.batchSize,
+        maxEpisodeSteps: a['max-episode-steps'] ?? bs.maxEpisodeSteps,
+        policyTimeoutMs: a['policy-timeout'] ?? bs.policyTimeoutMs,
+        progress: a.progress ?? 'auto',
+        command,
+      });
+    } catch (e) {
+      if (e instanceof PolicyLoadError && a.policy === undefined) {
+        throw new RegressInputError(`${e.message} (the policy was taken from the baseline; give --policy)`);
+      }
+      throw e;
+    }
+    if (a['save-results']) {
+      writeResultFile(a['save-results'], ev.doc);
+      err(`ofql-eval regress: wrote ${ev.doc.complete ? '' : 'PARTIAL '}result to ${a['save-results']}`);
+    }
+    if (ev.signal) return ev.signal === 'SIGTERM' ? 143 : 130;
+    if (ev.failed !== null) throw new RegressInputError(`the evaluation failed: ${ev.failed}`);
+    doc = ev.doc;
+  }
+  const report = regress(baseline, doc, {
+    alpha: a.alpha,
+    minEffect: a['min-effect'],
+    correction: a.correction,
+    allowNonD4rl: a['allow-non-d4rl'],
+    baselineFile: a.baseline,
+    candidateFile: a.results ?? null,
+    candidateCkptDigest: candidateDigest,
+    command,
+  });
+  if (a.markdown) writeFileAtomic(a.markdown, formatMarkdown(report));
+  if (a.junit) writeFileAtomic(a.junit, toJUnitXml(report));
+  if (a.json) writeFileAtomic(a.json, reportToJson(report));
+  out(formatText(report));
+  return report.passed ? EXIT_PASS : EXIT_REGRESSION;
+}
+
+export function regressCommand(argv: string[], setExitCode: (code: number) => void): CommandModule<object, RegressArgs> {
+  return {
+    command: 'regress',
+    describe: 'Compare a new evaluation with a baseline: one-sided Welch t-test per environment (exit 1 on a regression)',
+    builder: (y: Argv<object>) =>
+      addRunFlags(
+        y
+          .usage(
+            [
+              'Test whether a new policy / checkpoint scores lower than a baseline (docs/regression-gate.md).',
+              '',
+              'Usage:',
+              '  $0 regress --baseline <baseline.json> --results <new.json> [options]',
+              '  $0 regress --baseline <baseline.json> --ckpt <dir> [--episodes N] [run flags] [options]',
+            ].join('\n'),
+          )
+          .option('baseline', { alias: 'b', type: 'string', demandOption: 'give the baseline: --baseline baseline.json', describe: "Baseline file made by 'ofql-eval baseline'" })
+          .option('results', { alias: 'r', type: 'string', describe: 'Take the new scores from this result file instead of evaluating' })
+          .option('alpha', { type: 'number', default: DEFAULT_ALPHA, describe: 'Significance level of each one-sided test' })
+          .option('min-effect', { type: 'number', default: DEFAULT_MIN_EFFECT, describe: 'Smallest drop of the mean normalised score (points) that can fail the gate' })
+          .option('correction', { choices: ['none', 'bonferroni'] as const, default: 'none' as const, describe: 'bonferroni: test each of m environments at alpha/m' })
+          .option('allow-non-d4rl', { type: 'boolean', default: false, describe: 'Accept max episode steps other than 1000 (equal on both sides), e.g. for smoke tests' })
+          .option('markdown', { type: 'string', describe: 'Write the Markdown report here (e.g. for $GITHUB_STEP_SUMMARY)' })
+          .option('junit', { type: 'string', describe: 'Write a JUnit XML report here (one testcase per environment)' })
+          .option('json', { type: 'string', describe: 'Write the report as JSON here' }),
+        true,
+      )
+        .check((a) => {
+          checkFlags(a as unknown as Record<string, unknown>);
+          if (typeof a.alpha !== 'number' || !(a.alpha > 0 && a.alpha < 1)) throw new CommandUsageError(`--alpha must be in (0, 1), got ${String(a.alpha)}`);
+          const m = a['min-effect'];
+          if (typeof m !== 'number' || !Number.isFinite(m) || m < 0) throw new CommandUsageError(`--min-effect must be a number >= 0, got ${String(m)}`);
+          return true;
+        })
+        .example('$0 regress -b eval/baselines/hopper.json --ckpt eval/checkpoints/hopper --episodes 50 --junit r.xml', 'evaluate and test')
+        .example('$0 regress -b baseline.json -r new.json --markdown report.md', 'test an existing result')
+        .epilogue(
+          'Decision rule: an environment REGRESSES if and only if p < alpha AND drop = (baseline mean - new mean) >= min-effect, ' +
+            'p being the one-sided Welch t-test p-value for H1: new mean < baseline mean on the per-episode normalised scores ' +
+            '(Welch-Satterthwaite df, Student t CDF). The gate fails if any environment regresses. ' +
+            'Both samples constant (zero variance): t = -inf/+inf/0, p = 0/1/0.5, so the min-effect decides. ' +
+            'Run settings not given default to the baseline\'s (same seed: paired initial states). ' +
+            'Exit codes: 0 no regression; 1 regression; 2 the comparison could not be made (bad input, mismatched environments or settings, failed evaluation).',
+        ) as unknown as Argv<RegressArgs>,
+    handler: async (a) => {
+      const args = a as unknown as RegressArgs;
+      try {
+        setExitCode(await regressMain(args, argv));
+      } catch (e) {
+        const code = reportError('ofql-eval regress', e, EXIT_BAD_INPUT);
+        const message = e instanceof Error ? e.message : String(e);
+        try {
+          if (args.markdown) writeFileAtomic(args.markdown, formatErrorMarkdown(message));
+          if (args.junit) writeFileAtomic(args.junit, errorJUnitXml(message));
+        } catch (w) {
+          err(`ofql-eval regress: could not write the error report: ${w instanceof Error ? w.message : String(w)}`);
+        }
+        setExitCode(code);
+      }
+    },
+  };
+}
+
+/** Print an error; the exit code: 2 for bad input, `unexpected` otherwise. */
+function reportError(name: string, e: unknown, unexpected: number): number {
+  if (e instanceof CommandUsageError) {
+    err(`${name}: error: ${e.message}\nRun '${name} --help' for usage.`);
+    return EXIT_BAD_INPUT;
+  }
+  if (
+    e instanceof RegressInputError ||
+    e instanceof BaselineFormatError ||
+    e instanceof ResultFormatError ||
+    e instanceof PolicyLoadError ||
+    e instanceof EnvListError ||
+    e instanceof RangeError
+  ) {
+    err(`${name}: error: ${e.message}`);
+    return EXIT_BAD_INPUT;
+  }
+  err(`${name}: error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  return unexpected;
+}

@@ -1,0 +1,66 @@
+/**
+ * Run one evaluation for a CLI command through the `evaluate` API: progress on stderr, Ctrl-C /
+ * SIGTERM stop the workers and return the partial document, a failed run returns its partial
+ * document with the error. Shared by `ofql-eval baseline` and `ofql-eval regress` (the default
+ * `run` command in src/cli.ts has the same behaviour).
+ */
+import { type EvaluateOptions, EvaluationError, evaluate } from '../../eval/evaluate.js';
+import { type ProgressMode, createProgressReporter } from '../../eval/progress.js';
+import type { EvalResultDocument } from '../../eval/result.js';
+
+export interface CliEvaluation {
+  doc: EvalResultDocument;
+  /** The run failed (policy error, worker crashed twice): the message; else null. */
+  failed: string | null;
+  /** The signal that stopped the run, if any (doc.interrupted is then true). */
+  signal: NodeJS.Signals | null;
+}
+
+export type CliEvaluateOptions = Omit<EvaluateOptions, 'signal' | 'onProgress' | 'progressIntervalMs' | 'onRetry'> & {
+  progress?: ProgressMode;
+  /** Prefix of the messages on stderr, e.g. 'ofql-eval regress'. */
+  name?: string;
+};
+
+export async function runEvaluationForCli(options: CliEvaluateOptions): Promise<CliEvaluation> {
+  const { progress = 'auto', name = 'ofql-eval', ...evalOptions } = options;
+  const controller = new AbortController();
+  let signal: NodeJS.Signals | null = null;
+  const reporter = createProgressReporter(progress);
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (signal === null) {
+      signal = sig;
+      reporter.log(`\n${name}: ${sig} received: stopping the workers (again to quit at once)`);
+      controller.abort();
+    } else {
+      process.exit(sig === 'SIGTERM' ? 143 : 130);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let doc: EvalResultDocument;
+  let failed: string | null = null;
+  try {
+    doc = await evaluate({
+      ...evalOptions,
+      signal: controller.signal,
+      onProgress: (p) => reporter.update(p),
+      progressIntervalMs: 250,
+      onRetry: (envId, r) =>
+        reporter.log(`${name}: a worker crashed on ${envId} episodes ${r.episodes.join(', ')} (${r.error}); retrying them once on a fresh worker`),
+    });
+  } catch (err) {
+    if (err instanceof EvaluationError) {
+      doc = err.result;
+      failed = err.message;
+    } else {
+      reporter.stop();
+      throw err;
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  reporter.stop();
+  return { doc, failed, signal };
+}

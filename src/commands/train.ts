@@ -1,0 +1,187 @@
+/**
+ * `ofql-eval train`: train OFQL on a D4RL HDF5 file (src/train/trainer.ts does the work).
+ *
+ * Exit codes: 0 done; 1 the run failed (dataset, checkpoint, resume mismatch, divergence); 2 bad
+ * command line or hyper-parameter; 130 / 143 stopped by SIGINT / SIGTERM after writing a checkpoint
+ * (a second signal exits at once, without one).
+ */
+import type { Argv, CommandModule } from 'yargs';
+import { CheckpointError } from '../checkpoint/index.js';
+import { DatasetError } from '../data/index.js';
+import { BackendUnavailableError, OfqlConfigError } from '../ofql/index.js';
+import { TrainError } from '../train/errors.js';
+import { REWARD_TUNES, type RewardTune } from '../train/sampler.js';
+import { TRAIN_DEFAULTS, train, type TrainOverrides } from '../train/trainer.js';
+import type { TrainProgressMode } from '../train/progress.js';
+
+interface TrainArgs {
+  dataset: string;
+  env: string;
+  out: string;
+  steps: number;
+  seed?: number;
+  backend: 'wasm' | 'cpu' | 'tensorflow';
+  eta?: number;
+  'batch-size'?: number;
+  lr?: number;
+  'critic-lr'?: number;
+  'grad-norm'?: number;
+  hidden?: number;
+  depth?: number;
+  'flow-ratio'?: number;
+  'max-q-backup'?: boolean;
+  'eval-candidates'?: number;
+  'reward-tune'?: RewardTune;
+  resume: boolean;
+  'log-every': number;
+  'save-every': number;
+  keep: number;
+  'eval-every': number;
+  'eval-episodes': number;
+  'eval-seed'?: number;
+  'eval-workers': number;
+  'eval-max-episode-steps'?: number;
+  'eval-blocking': boolean;
+  'eval-sampler': 'dql' | 'one-step' | 'best-of-n' | 'qgbs';
+  progress: TrainProgressMode;
+}
+
+const HP = 'Hyper-parameters (default: DQL per-task row for --env, else paper defaults):';
+const LOOP = 'Logging, checkpoints, evaluation:';
+
+function builder(y: Argv): Argv<TrainArgs> {
+  return y
+    .option('dataset', { alias: 'd', type: 'string', demandOption: 'give the dataset: --dataset hopper-medium-v2.hdf5', describe: 'D4RL-layout HDF5 file' })
+    .option('env', { alias: 'e', type: 'string', demandOption: 'give the env id: --env hopper-medium-v2', describe: 'Env / D4RL id: dims are checked against it, hyper-parameters and evaluation follow it' })
+    .option('out', { alias: 'o', type: 'string', demandOption: 'give the output directory: --out runs/hopper', describe: 'Output directory (checkpoints step-N/, latest, metrics.jsonl, eval.jsonl)' })
+    .option('steps', { type: 'number', default: TRAIN_DEFAULTS.steps, describe: 'Total gradient steps (a resumed run continues up to this number)' })
+    .option('seed', { alias: 's', type: 'number', describe: 'Seed of weights, training noise and minibatches [default: 0]' })
+    .option('backend', { choices: ['wasm', 'cpu', 'tensorflow'] as const, default: 'wasm' as const, describe: 'TensorFlow.js backend' })
+    .option('resume', { type: 'boolean', default: false, describe: 'Continue from the newest checkpoint in --out (exactly: same batches, noise and optimizer state)' })
+    .option('eta', { type: 'number', group: HP, describe: 'Q-loss weight eta' })
+    .option('batch-size', { type: 'number', group: HP, describe: 'Minibatch size [default: 256]' })
+    .option('lr', { type: 'number', group: HP, describe: 'Actor learning rate (DQL `lr`) [default: per task, 3e-4]' })
+    .option('critic-lr', { type: 'number', group: HP, describe: 'Critic learning rate [default: 3e-4]' })
+    .option('grad-norm', { type: 'number', group: HP, describe: 'Max gradient norm for actor and critic, 0 = no clipping (DQL `gn`) [default: per task]' })
+    .option('hidden', { type: 'number', group: HP, describe: 'Hidden width of every MLP [default: 256]' })
+    .option('depth', { type: 'number', group: HP, describe: 'Hidden layers per MLP [default: 3]' })
+    .option('flow-ratio', { type: 'number', group: HP, describe: 'Fraction of (t, r) pairs with r = t [default: 0.5]' })
+    .option('max-q-backup', { type: 'boolean', group: HP, describe: 'Max-Q backup over 10 next actions [default: per task]' })
+    .option('eval-candidates', { type: 'number', group: HP, describe: 'Candidate actions scored by the critic per evaluation step [default: 50]' })
+    .option('reward-tune', { choices: REWARD_TUNES, group: HP, describe: "DQL reward preprocessing [default: per task, 'no' on locomotion]" })
+    .option('log-every', { type: 'number', group: LOOP, default: TRAIN_DEFAULTS.logEvery, describe: 'Steps per metrics.jsonl line (means over those steps)' })
+    .option('save-every', { type: 'number', group: LOOP, default: TRAIN_DEFAULTS.saveEvery, describe: 'Steps between checkpoints (0 = only at the end); one is always written at the end and on Ctrl-C' })
+    .option('keep', { type: 'number', group: LOOP, default: TRAIN_DEFAULTS.keep, describe: 'Newest checkpoints kept (0 = all)' })
+    .option('eval-every', { type: 'number', group: LOOP, default: TRAIN_DEFAULTS.evalEvery, describe: 'Steps between evaluations (0 = none); each evaluates a fresh checkpoint in worker threads while training goes on' })
+    .option('eval-episodes', { type: 'number', group: LOOP, default: TRAIN_DEFAULTS.evalEpisodes, describe: 'Episodes per evaluation' })
+    .option('eval-seed', { type: 'number', group: LOOP, describe: 'Run seed of every evaluation [default: --seed + 100]' })
+    .option('eval-workers', { type: 'number', group: LOOP, default: TRAIN_DEFAULTS.evalWorkers, describe: 'Worker threads per evaluation' })
+    .option('eval-max-episode-steps', { type: 'number', group: LOOP, describe: 'Evaluation horizon; anything but 1000 is NOT D4RL-comparable (quick tests)' })
+    .option('eval-sampler', {
+      choices: ['dql', 'one-step', 'best-of-n', 'qgbs'] as const,
+      group: LOOP,
+      default: 'dql' as const,
+      describe: 'Evaluation action rule: dql = --eval-candidates one-step actions, one drawn by softmax(target Q) (DQL); one-step = one actor call',
+    })
+    .option('eval-blocking', { type: 'boolean', group: LOOP, default: false, describe: 'Pause training during each evaluation' })
+    .option('progress', {
+      choices: ['auto', 'bar', 'lines', 'off'] as const,
+      default: 'auto' as const,
+      describe: 'Progress on stderr: bar on a TTY, plain lines otherwise',
+    })
+    .check((a) => {
+      for (const [k, v] of Object.entries(a)) {
+        if (k !== '_' && k !== '$0' && Array.isArray(v)) throw new RangeError(`--${k} was given more than once`);
+      }
+      return true;
+    })
+    .example('$0 train -d hopper-medium-v2.hdf5 -e hopper-medium-v2 -o runs/hopper', '1M steps with the paper / DQL settings')
+    .example('$0 train -d h.hdf5 -e hopper-medium-v2 -o runs/h --steps 2000000 --resume', 'continue that run to 2M steps')
+    .example('$0 train ... --eval-every 50000 --eval-episodes 10', 'evaluate every 50k steps (eval.jsonl)')
+    .example('$0 --ckpt runs/hopper/latest --sampler dql', 'evaluate the newest checkpoint (150 episodes)')
+    .epilogue(
+      'metrics.jsonl: one JSON object per --log-every steps with step, means of bcLoss, qLoss, actorLoss, criticLoss, ' +
+        'actorGradNorm, criticGradNorm, targetQMean, stepsPerSec, wallTime. eval.jsonl: step, normalizedMean, normalizedCi95, ... ' +
+        'Checkpoints: <out>/step-NNNNNNNN/ (resumable OFQL checkpoint directories), <out>/latest -> newest. ' +
+        'Ctrl-C finishes the current step, writes a checkpoint and exits 130.',
+    ) as unknown as Argv<TrainArgs>;
+}
+
+async function handler(a: TrainArgs, setExitCode: (code: number) => void): Promise<void> {
+  const controller = new AbortController();
+  let signal: NodeJS.Signals | null = null;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (signal === null) {
+      signal = sig;
+      controller.abort();
+    } else {
+      process.stderr.write(`\nofql-eval train: second ${sig}: exiting without a checkpoint\n`);
+      process.exit(sig === 'SIGTERM' ? 143 : 130);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const overrides: TrainOverrides = {
+    eta: a.eta,
+    batchSize: a['batch-size'],
+    actorLr: a.lr,
+    criticLr: a['critic-lr'],
+    gradNorm: a['grad-norm'],
+    hiddenDim: a.hidden,
+    depth: a.depth,
+    flowRatio: a['flow-ratio'],
+    maxQBackup: a['max-q-backup'],
+    evalCandidates: a['eval-candidates'],
+  };
+  try {
+    const res = await train({
+      dataset: a.dataset,
+      envId: a.env,
+      out: a.out,
+      steps: a.steps,
+      seed: a.seed,
+      overrides,
+      rewardTune: a['reward-tune'],
+      backend: a.backend,
+      resume: a.resume,
+      logEvery: a['log-every'],
+      saveEvery: a['save-every'],
+      keep: a.keep,
+      evalEvery: a['eval-every'],
+      evalEpisodes: a['eval-episodes'],
+      evalSeed: a['eval-seed'],
+      evalWorkers: a['eval-workers'],
+      evalMaxEpisodeSteps: a['eval-max-episode-steps'],
+      evalInBackground: !a['eval-blocking'],
+      evalSampler: a['eval-sampler'],
+      progress: a.progress,
+      signal: controller.signal,
+    });
+    const sessionSteps = res.step - res.startStep;
+    process.stdout.write(
+      `ofql-eval train: ${res.interrupted ? 'stopped' : 'finished'} at step ${res.step} (${sessionSteps} steps this session, ` +
+        `${res.stepsPerSecond.toFixed(2)} training steps/s); checkpoint: ${res.checkpoint ?? 'none'}\n`,
+    );
+    setExitCode(res.interrupted ? (signal === 'SIGTERM' ? 143 : 130) : 0);
+  } catch (err) {
+    if (err instanceof TrainError || err instanceof DatasetError || err instanceof CheckpointError || err instanceof BackendUnavailableError || err instanceof OfqlConfigError) {
+      process.stderr.write(`ofql-eval train: error: ${err.message}\n`);
+      setExitCode(err instanceof OfqlConfigError || (err instanceof TrainError && err.code === 'config') ? 2 : 1);
+      return;
+    }
+    throw err;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** The `train` subcommand for the ofql-eval yargs parser; `setExitCode` receives the exit status. */
+export function trainCommand(setExitCode: (code: number) => void): CommandModule<object, TrainArgs> {
+  return {
+    command: 'train',
+    describe: 'Train OFQL on a D4RL HDF5 dataset (checkpoints, metrics, periodic evaluation, --resume)',
+    builder,
+    handler: (a) => handler(a as unknown as TrainArgs, setExitCode),
+  };
+}

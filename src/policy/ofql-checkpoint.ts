@@ -1,0 +1,120 @@
+/**
+ * Policy plug-in that evaluates an OFQL checkpoint directory (src/ofql/checkpoint.ts):
+ * `ofql-eval --ckpt <dir> [--env <id>] [--sampler one-step|dql|best-of-n|qgbs] [--backend wasm|cpu|tensorflow]`.
+ *
+ * Each worker thread calls the default export once per environment: it initialises the
+ * TensorFlow.js backend in that thread, loads the checkpoint (evaluation only: the optimizer file is
+ * not read), and builds the sampler. Options come from `createOfqlCheckpointPolicy(spec, options)`
+ * when used as a library, or, for the default export (what the CLI's workers load), from the
+ * environment variable OFQL_EVAL_OFQL_POLICY (JSON of OfqlPolicyOptions), which the CLI sets
+ * before the worker threads start (worker threads inherit the parent's environment).
+ *
+ * Randomness: row j of an `act` call draws from an Rng seeded with
+ * deriveSeed(deriveSeed(episodeSeed_j, OFQL_POLICY_STREAM), step_j), so an episode's actions depend
+ * only on its seed and the checkpoint, not on the worker count or the batch it shares.
+ */
+import { Rng, deriveSeed } from '../rng.js';
+import type { ActContext, Policy, PolicySpec } from './types.js';
+import { initBackend, type BackendName } from '../ofql/tensor-backend.js';
+import { loadOfqlCheckpoint } from '../ofql/checkpoint.js';
+import { describeSampler, makeSamplerSpec, sampleActions, samplerNetsFromAgent, type SamplerSpec } from '../ofql/samplers.js';
+
+/** Mixed into the episode seed so the policy's noise differs from the env's reset-noise stream. */
+export const OFQL_POLICY_STREAM = 0x0f91;
+
+/** Environment variable the CLI uses to hand the options to worker threads. */
+export { OFQL_POLICY_ENV } from './ofql-cli.js';
+import { OFQL_POLICY_ENV } from './ofql-cli.js';
+
+export interface OfqlPolicyOptions {
+  /** Default 'one-step'. */
+  sampler?: string;
+  /** Candidates for dql / best-of-n. */
+  n?: number;
+  K?: number;
+  B?: number;
+  M?: number;
+  SNR?: number;
+  eta?: number;
+  kappa?: number;
+  /** Default 'wasm'. */
+  backend?: BackendName;
+  /** Which actor to act with (default: the checkpoint's config.evalActor, normally 'ema'). */
+  actor?: 'ema' | 'online';
+}
+
+/** Read OfqlPolicyOptions from OFQL_EVAL_OFQL_POLICY (empty when unset). */
+export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): OfqlPolicyOptions {
+  const raw = env[OFQL_POLICY_ENV];
+  if (raw === undefined || raw === '') return {};
+  try {
+    const v = JSON.parse(raw) as unknown;
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
+    return v as OfqlPolicyOptions;
+  } catch (e) {
+    throw new Error(`${OFQL_POLICY_ENV} must hold a JSON object of OFQL policy options (${(e as Error).message})`);
+  }
+}
+
+/** The sampler spec the options describe (RangeError naming the bad field). */
+export function samplerSpecFromOptions(o: OfqlPolicyOptions): SamplerSpec {
+  return makeSamplerSpec(o.sampler ?? 'one-step', { n: o.n, K: o.K, B: o.B, M: o.M, SNR: o.SNR, eta: o.eta, kappa: o.kappa });
+}
+
+export async function createOfqlCheckpointPolicy(spec: PolicySpec, options: OfqlPolicyOptions = {}): Promise<Policy> {
+  if (!spec.ckpt) throw new Error('the OFQL checkpoint policy needs --ckpt <checkpoint directory>');
+  const sampler = samplerSpecFromOptions(options);
+  const backend = options.backend ?? 'wasm';
+  await initBackend(backend);
+  const loaded = await loadOfqlCheckpoint(spec.ckpt, { forResume: false });
+  const { config, agent } = loaded;
+  const nets = (() => {
+    try {
+      if (config.obsDim !== spec.observationSize || config.actDim !== spec.actionSize) {
+        throw new Error(
+          `${loaded.dir}/config.json: the checkpoint was built for obsDim ${config.obsDim} / actDim ${config.actDim}` +
+            `${loaded.envId ? ` (envId ${loaded.envId})` : ''}, but ${spec.envId} has ${spec.observationSize} / ${spec.actionSize}`,
+        );
+      }
+      return samplerNetsFromAgent(agent, { actor: options.actor });
+    } finally {
+      agent.dispose(); // the sampler holds its own copies of the two networks it needs
+    }
+  })();
+
+  const S = config.obsDim;
+  const rowRngs: Rng[] = [];
+  const fallback = new Rng(deriveSeed(spec.seed ?? 0, OFQL_POLICY_STREAM));
+  let obs32 = new Float32Array(0);
+  const actor = options.actor ?? config.evalActor;
+  return {
+    description:
+      `OFQL checkpoint ${loaded.dir} (step ${loaded.step}${loaded.envId ? `, trained on ${loaded.envId}` : ''}), ` +
+      `sampler ${describeSampler(sampler)}, actor ${actor}, backend ${backend}`,
+    act(obs: Float64Array, n: number, ctx?: ActContext): Float32Array {
+      if (obs32.length < n * S) obs32 = new Float32Array(n * S);
+      const o = obs32.subarray(0, n * S);
+      o.set(obs.subarray(0, n * S));
+      const rngs: Rng[] = [];
+      for (let j = 0; j < n; j++) {
+        if (ctx) {
+          const seed = deriveSeed(deriveSeed(ctx.episodeSeeds[j]!, OFQL_POLICY_STREAM), ctx.steps[j]!);
+          const r = (rowRngs[j] ??= new Rng(seed));
+          r.seed(seed);
+          rngs.push(r);
+        } else {
+          rngs.push(fallback);
+        }
+      }
+      return sampleActions(nets, sampler, o, rngs);
+    },
+    close() {
+      nets.dispose();
+    },
+  };
+}
+
+/** Default export (a policy module): options from OFQL_EVAL_OFQL_POLICY. */
+export default async function factory(spec: PolicySpec): Promise<Policy> {
+  return createOfqlCheckpointPolicy(spec, optionsFromEnv());
+}

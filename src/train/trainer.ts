@@ -1,0 +1,829 @@
+/**
+ * The OFQL training loop behind `ofql-eval train`: D4RL data -> uniform minibatches -> agent.trainStep,
+ * with JSONL metrics, atomic resumable checkpoints, periodic evaluation through the harness,
+ * exact resume and a clean stop on request (Ctrl-C).
+ *
+ * Output directory `<out>/`:
+ *
+ *   train-config.json   the effective hyper-parameters and run settings (rewritten at every start)
+ *   metrics.jsonl       one line per --log-every steps: means over those steps (see MetricsLine)
+ *   eval.jsonl          one line per evaluation (see EvalLine)
+ *   step-00020000/      a complete, resumable OFQL checkpoint after 20000 steps (src/ofql/checkpoint.ts),
+ *                       written atomically (writeCheckpointDir: temp dir + rename)
+ *   latest -> step-00020000   symlink to the newest checkpoint (for `--ckpt <out>/latest`)
+ *
+ * Periodic evaluation (`evalEvery`) writes a checkpoint, then runs the harness (`evaluate` from
+ * eval/) on it with the OFQL checkpoint policy (src/policy/ofql-checkpoint.ts) in worker threads,
+ * while training continues (one evaluation in flight at a time).
+ *
+ * Resume (`resume: true`) continues from the highest-numbered complete `step-N/`: weights of all
+ * four networks, both Adam states, the agent's step and RNG, the minibatch sampler's RNG, and the
+ * partially filled metrics window all come from the checkpoint, so a run of 2N steps and a run of
+ * N steps resumed to 2N write identical metrics (timings aside). Lines of metrics.jsonl /
+ * eval.jsonl beyond the resumed step are removed first.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { recoverCheckpointDir, rngStateFromJson, rngStateToJson, type JsonValue } from '../checkpoint/index.js';
+import { envDims, qlearningDataset, readD4rlFile } from '../data/index.js';
+import { getEnvEntry } from '../registry.js';
+import { assertSeed, deriveSeed } from '../rng.js';
+import {
+  DQL_TASK_HYPERPARAMETERS,
+  OfqlConfigError,
+  createOfqlAgent,
+  initBackend,
+  makeOfqlConfig,
+  ofqlConfigForTask,
+  type BackendName,
+  type OfqlAgent,
+  type OfqlConfig,
+  type OfqlMetrics,
+} from '../ofql/index.js';
+import { loadOfqlCheckpoint, readOfqlCheckpointConfig, saveOfqlCheckpoint } from '../ofql/checkpoint.js';
+import { installExactAdamResume } from './adam-exact-resume.js';
+import { TrainError } from './errors.js';
+import { JsonlWriter, truncateJsonlAfterStep } from './jsonl.js';
+import { createTrainProgress, type TrainProgressMode, type TrainProgressReporter } from './progress.js';
+import { REWARD_TUNES, UniformSampler, tuneRewards, type RewardTune } from './sampler.js';
+
+export const TRAIN_DEFAULTS = Object.freeze({
+  /** OFQL paper: 1M gradient steps. */
+  steps: 1_000_000,
+  seed: 0,
+  backend: 'wasm' as BackendName,
+  logEvery: 1000,
+  saveEvery: 10_000,
+  keep: 5,
+  /** 0 = no periodic evaluation. DQL evaluates every 50 epochs = 50k steps. */
+  evalEvery: 0,
+  /** DQL: 10 evaluation episodes. */
+  evalEpisodes: 10,
+  evalWorkers: 1,
+});
+
+/** The trainer's own streams (the agent uses deriveSeed(seed, 0..2)). */
+const STREAM = { sampler: 3 } as const;
+const TRAINER_STATE_KIND = 'ofql-eval/train';
+const TRAINER_STATE_VERSION = 1;
+
+export const FILES = Object.freeze({
+  metrics: 'metrics.jsonl',
+  eval: 'eval.jsonl',
+  config: 'train-config.json',
+  latest: 'latest',
+});
+
+/** Hyper-parameters a user may override (flags). */
+export type TrainOverrides = Partial<
+  Pick<
+    OfqlConfig,
+    | 'eta'
+    | 'batchSize'
+    | 'actorLr'
+    | 'criticLr'
+    | 'gradNorm'
+    | 'hiddenDim'
+    | 'depth'
+    | 'discount'
+    | 'tau'
+    | 'emaDecay'
+    | 'emaStartStep'
+    | 'emaEvery'
+    | 'maxQBackup'
+    | 'flowRatio'
+    | 'evalCandidates'
+    | 'timeScale'
+  >
+>;
+
+export interface TrainOptions {
+  /** D4RL-layout HDF5 file. */
+  dataset: string;
+  /** Env / D4RL id (`hopper-medium-v2`): dims are checked against it, the per-task DQL row is taken from it, evaluation runs it. */
+  envId: string;
+  /** Output directory. */
+  out: string;
+  /** Total gradient steps (a resumed run continues up to this number). Default 1M. */
+  steps?: number;
+  /** Run seed (initial weights, training noise, minibatches). Default 0. */
+  seed?: number;
+  /** Explicit hyper-parameters (beat the per-task row; on resume they must equal the checkpoint's). */
+  overrides?: TrainOverrides;
+  /** DQL reward preprocessing; default from the per-task row ('no' for locomotion). */
+  rewardTune?: RewardTune;
+  /** TF.js backend (default wasm). */
+  backend?: BackendName;
+  /** Continue from the newest checkpoint in `out`. */
+  resume?: boolean;
+  /** Steps per metrics line (default 1000). */
+  logEvery?: number;
+  /** Steps between checkpoints (default 10000; 0 = only at the end / stop). */
+  saveEvery?: number;
+  /** Checkpoint directories to keep (newest first; 0 = all). Default 5. */
+  keep?: number;
+  /** Steps between evaluations (0 = none, default). Each evaluation writes a checkpoint first. */
+  evalEvery?: number;
+  evalEpisodes?: number;
+  /** Run seed of the evaluations (same for every evaluation). Default seed + 100 (as DQL). */
+  evalSeed?: number;
+  evalWorkers?: number;
+  /** Episode horizon for evaluation (default 1000 = D4RL; less only for tests). */
+  evalMaxEpisodeSteps?: number;
+  /** Evaluate without pausing training (default true); false waits for each evaluation. */
+  evalInBackground?: boolean;
+  /**
+   * How the evaluated policy draws actions (src/ofql/samplers.ts): default 'dql' with
+   * config.evalCandidates candidates (DQL's evaluation rule, = agent.act); 'one-step' is OFQL's plain
+   * one-network-call action.
+   */
+  evalSampler?: 'one-step' | 'dql' | 'best-of-n' | 'qgbs';
+  progress?: TrainProgressMode;
+  /** Abort to stop: the current step finishes, a checkpoint is written, the result says interrupted. */
+  signal?: AbortSignal;
+  /** Messages (default: stderr). */
+  log?: (message: string) => void;
+  /** The effective configuration at start (default: stdout). */
+  print?: (text: string) => void;
+  /** fsync checkpoints (default true; tests turn it off). */
+  fsync?: boolean;
+  /** Called after every gradient step with its metrics (`metrics.step` is 0-based: the step just taken). */
+  onStep?: (metrics: OfqlMetrics) => void;
+}
+
+export interface MetricsLine {
+  /** Gradient steps done (this line covers steps step-count+1 .. step). */
+  step: number;
+  /** Steps averaged in this line. */
+  count: number;
+  bcLoss: number;
+  qLoss: number;
+  actorLoss: number;
+  criticLoss: number;
+  actorGradNorm: number;
+  criticGradNorm: number;
+  targetQMean: number;
+  /** Training throughput over this line's steps (this session; excludes nothing). */
+  stepsPerSec: number;
+  /** Seconds of training wall time since the run's first start (summed over resumed sessions). */
+  wallTime: number;
+  /** ISO timestamp. */
+  time: string;
+}
+
+export interface EvalLine {
+  step: number;
+  envId: string;
+  episodes: number;
+  normalizedMean: number | null;
+  normalizedStd: number | null;
+  normalizedCi95: [number, number] | null;
+  normalizedCi95HalfWidth: number | null;
+  returnMean: number | null;
+  returnStd: number | null;
+  lengthMean: number | null;
+  terminatedEpisodes: number | null;
+  d4rlComparable: boolean;
+  evalSeed: number;
+  evalSeconds: number;
+  wallTime: number;
+  ckpt: string;
+  error?: string;
+  time: string;
+}
+
+export interface TrainResult {
+  out: string;
+  /** Steps done when the run ended. */
+  step: number;
+  /** Step the session started from (0 for a fresh run). */
+  startStep: number;
+  interrupted: boolean;
+  /** Newest checkpoint written (or resumed from). */
+  checkpoint: string | null;
+  config: OfqlConfig;
+  /** Mean training steps/s of this session (training steps only, no checkpoint / eval time). */
+  stepsPerSecond: number;
+  evals: EvalLine[];
+}
+
+/** Means accumulated over the current metrics window (restored on resume). */
+const WINDOW_KEYS = ['bcLoss', 'qLoss', 'actorLoss', 'criticLoss', 'actorGradNorm', 'criticGradNorm', 'targetQMean'] as const;
+type WindowKey = (typeof WINDOW_KEYS)[number];
+interface WindowState {
+  count: number;
+  sums: Record<WindowKey, number>;
+}
+const emptyWindow = (): WindowState => ({ count: 0, sums: Object.fromEntries(WINDOW_KEYS.map((k) => [k, 0])) as Record<WindowKey, number> });
+
+/** What the checkpoint's config.json `dataset` holds. */
+export interface DatasetInfo {
+  path: string;
+  sha256: string;
+  bytes: number;
+  /** Rows in the file. */
+  rows: number;
+  /** Transitions after qlearning_dataset. */
+  transitions: number;
+  observationSize: number;
+  actionSize: number;
+  rewardTune: RewardTune;
+}
+
+const STEP_DIR = /^step-(\d+)$/;
+export const stepDirName = (step: number): string => `step-${String(step).padStart(8, '0')}`;
+
+/** Complete checkpoint directories in `out`, by step ascending. */
+export function listCheckpoints(out: string): Array<{ step: number; dir: string }> {
+  if (!existsSync(out)) return [];
+  const found: Array<{ step: number; dir: string }> = [];
+  for (const name of readdirSync(out)) {
+    const m = STEP_DIR.exec(name);
+    if (!m) continue;
+    const dir = join(out, name);
+    if (existsSync(join(dir, 'config.json')) && existsSync(join(dir, 'model.safetensors'))) found.push({ step: Number(m[1]), dir });
+  }
+  return found.sort((a, b) => a.step - b.step);
+}
+
+function sha256File(path: string): Promise<string> {
+  return new Promise((res, rej) => {
+    const h = createHash('sha256');
+    createReadStream(path)
+      .on('data', (d) => h.update(d))
+      .on('error', rej)
+      .on('end', () => res(h.digest('hex')));
+  });
+}
+
+function checkInt(v: unknown, flag: string, min: number): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
+    throw new TrainError({ code: 'config', detail: `${flag} must be an integer >= ${min}, got ${String(v)}` });
+  }
+  return v;
+}
+
+/** Flag name of an OfqlConfig field (for messages). */
+export const FLAG_OF_FIELD: Readonly<Record<string, string>> = Object.freeze({
+  eta: '--eta',
+  batchSize: '--batch-size',
+  actorLr: '--lr',
+  criticLr: '--critic-lr',
+  gradNorm: '--grad-norm',
+  hiddenDim: '--hidden',
+  depth: '--depth',
+  discount: '--discount',
+  tau: '--tau',
+  emaDecay: '--ema-decay',
+  emaStartStep: '--ema-start',
+  emaEvery: '--ema-every',
+  maxQBackup: '--max-q-backup',
+  flowRatio: '--flow-ratio',
+  evalCandidates: '--eval-candidates',
+  timeScale: '--time-scale',
+});
+
+/** Per-task DQL row key for an env id, if the table has one. */
+function tableKey(envId: string): string | undefined {
+  const k = envId.trim().toLowerCase();
+  return DQL_TASK_HYPERPARAMETERS[k] ? k : undefined;
+}
+
+/** Effective OfqlConfig for a fresh run, with where each non-default value came from. */
+export function effectiveConfig(
+  envId: string,
+  dims: { obsDim: number; actDim: number },
+  overrides: TrainOverrides = {},
+): { config: OfqlConfig; sources: Record<string, string>; row: string | undefined } {
+  const row = tableKey(envId);
+  const clean = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) as TrainOverrides;
+  let config: OfqlConfig;
+  try {
+    config = row ? ofqlConfigForTask(row, dims, clean) : makeOfqlConfig(dims, clean);
+  } catch (e) {
+    if (e instanceof OfqlConfigError) {
+      const flag = FLAG_OF_FIELD[e.field];
+      throw new TrainError({ code: 'config', field: flag ?? e.field, detail: `${flag ? `${flag}: ` : ''}${e.message}` }, { cause: e });
+    }
+    throw e;
+  }
+  const sources: Record<string, string> = {};
+  if (row) for (const k of ['actorLr', 'eta', 'gradNorm', 'maxQBackup']) sources[k] = `DQL table '${row}'`;
+  sources.obsDim = sources.actDim = 'dataset / env';
+  for (const k of Object.keys(clean)) sources[k] = FLAG_OF_FIELD[k] ?? 'override';
+  return { config, sources, row };
+}
+
+function describeConfig(config: OfqlConfig, sources: Record<string, string>): string {
+  const keys = Object.keys(config) as Array<keyof OfqlConfig>;
+  const width = Math.max(...keys.map((k) => k.length));
+  return keys
+    .map((k) => {
+      const v = config[k];
+      return `  ${k.padEnd(width)}  ${v === undefined ? '(none)' : String(v)}${sources[k] ? `   [${sources[k]}]` : ''}`;
+    })
+    .join('\n');
+}
+
+/** Atomically point `<out>/latest` at `name` (a relative symlink). Best effort: returns false if the OS refuses. */
+function updateLatest(out: string, name: string): boolean {
+  const link = join(out, FILES.latest);
+  const tmp = join(out, `.latest-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    symlinkSync(name, tmp, 'dir');
+    renameSync(tmp, link);
+    return true;
+  } catch {
+    rmSync(tmp, { force: true });
+    return false;
+  }
+}
+
+/**
+ * Train OFQL on a D4RL dataset. Resolves when `steps` are done, or after a stop request (signal)
+ * with `interrupted: true`; throws TrainError / DatasetError / CheckpointError naming file and field.
+ */
+export async function train(options: TrainOptions): Promise<TrainResult> {
+  const log = options.log ?? ((m: string) => void process.stderr.write(`${m}\n`));
+  const print = options.print ?? ((m: string) => void process.stdout.write(`${m}\n`));
+  const out = resolve(options.out);
+  const envId = options.envId;
+  const totalSteps = checkInt(options.steps ?? TRAIN_DEFAULTS.steps, '--steps', 1);
+  const logEvery = checkInt(options.logEvery ?? TRAIN_DEFAULTS.logEvery, '--log-every', 1);
+  const saveEvery = checkInt(options.saveEvery ?? TRAIN_DEFAULTS.saveEvery, '--save-every', 0);
+  const keep = checkInt(options.keep ?? TRAIN_DEFAULTS.keep, '--keep', 0);
+  const evalEvery = checkInt(options.evalEvery ?? TRAIN_DEFAULTS.evalEvery, '--eval-every', 0);
+  const evalEpisodes = checkInt(options.evalEpisodes ?? TRAIN_DEFAULTS.evalEpisodes, '--eval-episodes', 1);
+  const evalWorkers = checkInt(options.evalWorkers ?? TRAIN_DEFAULTS.evalWorkers, '--eval-workers', 1);
+  const fsync = options.fsync ?? true;
+  if (options.seed !== undefined) checkInt(options.seed, '--seed', 0);
+  if (options.rewardTune !== undefined && !REWARD_TUNES.includes(options.rewardTune)) {
+    throw new TrainError({ code: 'config', detail: `--reward-tune must be one of ${REWARD_TUNES.join(', ')}, got ${String(options.rewardTune)}` });
+  }
+
+  // ---- Environment --------------------------------------------------------------------------
+  let entry;
+  try {
+    entry = getEnvEntry(envId);
+  } catch (e) {
+    throw new TrainError({ code: 'env', field: '--env', detail: (e as Error).message }, { cause: e });
+  }
+  const dimsOfEnv = envDims(envId);
+  if (evalEvery > 0 && entry.task === undefined) {
+    throw new TrainError({ code: 'config', field: '--eval-every', detail: `'${envId}' has no simulator in ofql-eval (only ${'locomotion'} tasks are simulated); drop --eval-every` });
+  }
+
+  // ---- Output directory ----------------------------------------------------------------------
+  if (existsSync(out) && !statSync(out).isDirectory()) {
+    throw new TrainError({ code: 'out', file: out, detail: 'exists and is not a directory' });
+  }
+  // Finish or discard checkpoint writes a crash interrupted (leftover step-N.tmp-* / step-N.old-*).
+  if (existsSync(out)) {
+    const bases = new Set<string>();
+    for (const name of readdirSync(out)) {
+      const m = /^(step-\d+)\.(tmp|old)-\d+-[0-9a-f]{8}$/.exec(name);
+      if (m) bases.add(m[1]!);
+    }
+    for (const b of bases) await recoverCheckpointDir(join(out, b));
+  }
+  const existing = listCheckpoints(out);
+  if (!options.resume && existsSync(out)) {
+    const clutter = [...existing.map((c) => c.dir), ...[FILES.metrics, FILES.eval].map((f) => join(out, f)).filter((f) => existsSync(f))];
+    if (clutter.length > 0) {
+      throw new TrainError({
+        code: 'out',
+        file: out,
+        detail: `already holds a training run (${clutter.map((c) => c.slice(out.length + 1)).join(', ')}); pass --resume to continue it, or choose another --out`,
+      });
+    }
+  }
+  if (options.resume && existing.length === 0) {
+    throw new TrainError({
+      code: 'resume',
+      file: out,
+      detail: `--resume: no checkpoint to resume from (expected ${stepDirName(0).replace(/0+$/, 'N')}/ directories from an earlier 'ofql-eval train --out ${options.out}')`,
+    });
+  }
+
+  // ---- Data ---------------------------------------------------------------------------------
+  const datasetPath = resolve(options.dataset);
+  if (!existsSync(datasetPath)) {
+    throw new TrainError({ code: 'dataset', file: datasetPath, field: '--dataset', detail: 'no such file' });
+  }
+  const d4rl = await readD4rlFile(datasetPath, { envId: dimsOfEnv ? envId : undefined, nextObservations: false, infos: false });
+  if (dimsOfEnv && (d4rl.observationSize !== dimsOfEnv.observationSize || d4rl.actionSize !== dimsOfEnv.actionSize)) {
+    // readD4rlFile already checks this; keep the guarantee local.
+    throw new TrainError({
+      code: 'dataset',
+      file: datasetPath,
+      field: d4rl.observationSize !== dimsOfEnv.observationSize ? 'observations' : 'actions',
+      detail: `widths obs ${d4rl.observationSize} / act ${d4rl.actionSize} do not match ${envId} (obs ${dimsOfEnv.observationSize} / act ${dimsOfEnv.actionSize})`,
+    });
+  }
+  for (const w of d4rl.warnings) log(`ofql-eval train: dataset: ${w}`);
+  if (!dimsOfEnv) log(`ofql-eval train: warning: '${envId}' is not simulated here; dims taken from the dataset, no evaluation possible`);
+  const q = qlearningDataset(d4rl);
+  const row = tableKey(envId);
+
+  // ---- Config: fresh, or from the checkpoint -----------------------------------------------
+  const dims = { obsDim: q.observationSize, actDim: q.actionSize };
+  const overrides = Object.fromEntries(Object.entries(options.overrides ?? {}).filter(([, v]) => v !== undefined)) as TrainOverrides;
+  let config: OfqlConfig;
+  let sources: Record<string, string>;
+  let seed: number;
+  let rewardTune: RewardTune;
+  let resumeFrom: { step: number; dir: string } | undefined;
+  if (options.resume) {
+    resumeFrom = existing[existing.length - 1]!;
+    const cfgFile = join(resumeFrom.dir, 'config.json');
+    const stored = await readOfqlCheckpointConfig(resumeFrom.dir);
+    config = stored.config;
+    const cc = stored.checkpointConfig;
+    const mismatch = (field: string, mine: unknown, theirs: unknown, hint: string) =>
+      new TrainError({
+        code: 'resume',
+        file: cfgFile,
+        field,
+        detail: `--resume: this run has ${JSON.stringify(mine)} but the checkpoint has ${JSON.stringify(theirs)}; ${hint}`,
+      });
+    if (cc.envId !== undefined && cc.envId.toLowerCase() !== envId.toLowerCase()) {
+      throw mismatch('envId', envId, cc.envId, 'resume with the same --env, or start a new run in another --out');
+    }
+    if (config.obsDim !== dims.obsDim || config.actDim !== dims.actDim) {
+      throw mismatch('ofql.obsDim/actDim', [dims.obsDim, dims.actDim], [config.obsDim, config.actDim], `the dataset ${datasetPath} does not fit this checkpoint`);
+    }
+    for (const [k, v] of Object.entries(overrides)) {
+      const theirs = (config as unknown as Record<string, unknown>)[k];
+      if (theirs !== v) {
+        throw mismatch(`ofql.${k}`, v, theirs ?? null, `a resumed run keeps its hyper-parameters: drop ${FLAG_OF_FIELD[k] ?? k} (or pass ${FLAG_OF_FIELD[k] ?? k} ${String(theirs)}), or start a new run in another --out`);
+      }
+    }
+    const storedSeed = typeof cc.seed === 'number' ? cc.seed : 0;
+    if (options.seed !== undefined && options.seed !== storedSeed) {
+      throw mismatch('seed', options.seed, storedSeed, 'drop --seed or pass the same value');
+    }
+    seed = storedSeed;
+    const ds = (cc.dataset ?? {}) as Partial<DatasetInfo>;
+    const storedTune = (ds.rewardTune ?? 'no') as RewardTune;
+    if (options.rewardTune !== undefined && options.rewardTune !== storedTune) {
+      throw mismatch('dataset.rewardTune', options.rewardTune, storedTune, 'drop --reward-tune or pass the same value');
+    }
+    rewardTune = storedTune;
+    sources = { note: 'from the checkpoint' };
+  } else {
+    const eff = effectiveConfig(envId, dims, overrides);
+    config = eff.config;
+    sources = eff.sources;
+    seed = options.seed ?? TRAIN_DEFAULTS.seed;
+    rewardTune = options.rewardTune ?? (row ? (DQL_TASK_HYPERPARAMETERS[row]!.rewardTune as RewardTune) : 'no');
+    if (options.rewardTune !== undefined) sources.rewardTune = '--reward-tune';
+    if (!row) log(`ofql-eval train: warning: no DQL per-task row for '${envId}'; using the defaults (no gradient clipping unless --grad-norm)`);
+  }
+  assertSeed(seed);
+  if (q.N < 1) throw new TrainError({ code: 'dataset', file: datasetPath, detail: 'holds no usable transitions after qlearning_dataset' });
+  const rewards = tuneRewards(q.rewards, rewardTune);
+  const datasetInfo: DatasetInfo = {
+    path: datasetPath,
+    sha256: await sha256File(datasetPath),
+    bytes: statSync(datasetPath).size,
+    rows: d4rl.N,
+    transitions: q.N,
+    observationSize: q.observationSize,
+    actionSize: q.actionSize,
+    rewardTune,
+  };
+  if (resumeFrom) {
+    const cfgFile = join(resumeFrom.dir, 'config.json');
+    const { checkpointConfig: cc } = await readOfqlCheckpointConfig(resumeFrom.dir);
+    const ds = (cc.dataset ?? {}) as Partial<DatasetInfo>;
+    if (ds.sha256 !== undefined && ds.sha256 !== datasetInfo.sha256) {
+      throw new TrainError({
+        code: 'resume',
+        file: cfgFile,
+        field: 'dataset.sha256',
+        detail: `--resume: the dataset ${datasetPath} (sha256 ${datasetInfo.sha256.slice(0, 12)}…) is not the one this run was trained on (${ds.path ?? '?'}, sha256 ${ds.sha256.slice(0, 12)}…)`,
+      });
+    }
+  }
+
+  // ---- Backend, agent, sampler --------------------------------------------------------------
+  const backend = options.backend ?? TRAIN_DEFAULTS.backend;
+  await initBackend(backend);
+  let agent: OfqlAgent;
+  const sampler = new UniformSampler({ ...q, rewards }, config.batchSize, deriveSeed(seed, STREAM.sampler));
+  let window = emptyWindow();
+  let elapsedBefore = 0;
+  let lastCheckpoint: string | null = null;
+  if (resumeFrom) {
+    installExactAdamResume();
+    const loaded = await loadOfqlCheckpoint(resumeFrom.dir, { forResume: true, seed });
+    agent = loaded.agent;
+    const ts = loaded.trainerState!;
+    const statePath = join(resumeFrom.dir, 'trainer-state.json');
+    try {
+      if (ts.kind !== TRAINER_STATE_KIND) {
+        throw new TrainError({ code: 'resume', file: statePath, field: 'kind', detail: `expected "${TRAINER_STATE_KIND}" (a checkpoint written by 'ofql-eval train'), got ${JSON.stringify(ts.kind)}` });
+      }
+      sampler.setState(rngStateFromJson(ts.samplerRng, statePath, 'samplerRng'));
+      const w = ts.window as WindowState | undefined;
+      if (!w || typeof w.count !== 'number' || !WINDOW_KEYS.every((k) => typeof w.sums?.[k] === 'number')) {
+        throw new TrainError({ code: 'resume', file: statePath, field: 'window', detail: 'missing or malformed metrics window' });
+      }
+      window = { count: w.count, sums: { ...w.sums } };
+      elapsedBefore = typeof ts.elapsedSeconds === 'number' ? ts.elapsedSeconds : 0;
+      if (agent.step !== resumeFrom.step) {
+        throw new TrainError({ code: 'resume', file: statePath, field: 'agentStep', detail: `agent step ${agent.step} != directory step ${resumeFrom.step}` });
+      }
+    } catch (e) {
+      agent.dispose();
+      throw e;
+    }
+    lastCheckpoint = resumeFrom.dir;
+    const m = truncateJsonlAfterStep(join(out, FILES.metrics), agent.step);
+    const ev = truncateJsonlAfterStep(join(out, FILES.eval), agent.step);
+    // Checkpoints beyond the resumed step cannot exist (we resume from the newest), but a later
+    // `latest` may point nowhere after manual deletions: re-point it.
+    updateLatest(out, stepDirName(agent.step));
+    log(
+      `ofql-eval train: resuming from ${resumeFrom.dir} at step ${agent.step}` +
+        (m.dropped + ev.dropped > 0 ? ` (dropped ${m.dropped} metrics / ${ev.dropped} eval lines written after that checkpoint)` : ''),
+    );
+  } else {
+    agent = createOfqlAgent(config, seed);
+  }
+
+  mkdirSync(out, { recursive: true });
+  const runSettings = {
+    envId,
+    seed,
+    backend,
+    steps: totalSteps,
+    logEvery,
+    saveEvery,
+    keep,
+    evalEvery,
+    evalEpisodes,
+    rewardTune,
+    dataset: datasetInfo,
+    dqlRow: row ?? null,
+  };
+  writeFileSync(join(out, FILES.config), `${JSON.stringify({ ofql: { ...config, gradNorm: config.gradNorm ?? null }, run: runSettings }, null, 2)}\n`);
+  print(
+    [
+      `ofql-eval train: ${envId}, dataset ${datasetPath} (${d4rl.N} rows, ${q.N} transitions, reward tune '${rewardTune}'), ` +
+        `backend ${backend}, seed ${seed}, steps ${resumeFrom ? `${resumeFrom.step} -> ` : ''}${totalSteps}, out ${out}`,
+      `hyper-parameters${resumeFrom ? ` (from ${resumeFrom.dir})` : row ? ` (DQL per-task row '${row}'; [source] when not the default)` : ' (defaults)'}:`,
+      describeConfig(config, resumeFrom ? {} : sources),
+    ].join('\n'),
+  );
+
+  // ---- Logs, progress, evaluation ------------------------------------------------------------
+  const metricsLog = new JsonlWriter(join(out, FILES.metrics));
+  const evalLog = new JsonlWriter(join(out, FILES.eval));
+  const progress: TrainProgressReporter = createTrainProgress(options.progress ?? 'auto', process.stderr, { sink: log });
+  const say = (m: string) => progress.log(m);
+  const evals: EvalLine[] = [];
+  const underEvaluation = new Set<string>();
+  let pendingEval: Promise<void> | null = null;
+  const evalAbort = new AbortController();
+  const evalSeed = options.evalSeed ?? seed + 100;
+  const evalSampler = options.evalSampler ?? 'dql';
+  let evalPolicy = '';
+  if (evalEvery > 0) {
+    // The OFQL checkpoint policy (src/policy/ofql-checkpoint.ts) run by the harness's worker threads;
+    // its options travel in an environment variable the workers inherit.
+    const { ofqlPolicyModulePath, OFQL_POLICY_ENV } = await import('../policy/ofql-cli.js');
+    evalPolicy = ofqlPolicyModulePath();
+    const n = evalSampler === 'dql' || evalSampler === 'best-of-n' ? config.evalCandidates : undefined;
+    process.env[OFQL_POLICY_ENV] = JSON.stringify({ sampler: evalSampler, n, backend: 'wasm' });
+  }
+
+  const sessionStart = performance.now();
+  const wallTime = () => elapsedBefore + (performance.now() - sessionStart) / 1000;
+  const startStep = agent.step;
+  let trainSeconds = 0;
+
+  const trainerState = (): Record<string, JsonValue> => ({
+    kind: TRAINER_STATE_KIND,
+    version: TRAINER_STATE_VERSION,
+    seed,
+    envId,
+    totalSteps,
+    samplerRng: rngStateToJson(sampler.getState()),
+    window: { count: window.count, sums: { ...window.sums } },
+    elapsedSeconds: wallTime(),
+  });
+
+  const prune = () => {
+    if (keep === 0) return;
+    const all = listCheckpoints(out);
+    const victims = all.slice(0, Math.max(0, all.length - keep));
+    for (const v of victims) if (!underEvaluation.has(v.dir)) rmSync(v.dir, { recursive: true, force: true });
+  };
+
+  const save = async (): Promise<string> => {
+    const dir = join(out, stepDirName(agent.step));
+    await saveOfqlCheckpoint(dir, agent, {
+      step: agent.step,
+      includeTrainingState: true,
+      trainerState: trainerState(),
+      envId,
+      datasetInfo: { ...datasetInfo },
+      seed,
+      fsync,
+    });
+    metricsLog.sync();
+    evalLog.sync();
+    if (!updateLatest(out, stepDirName(agent.step))) say(`ofql-eval train: warning: could not update ${join(out, FILES.latest)} (symlinks not allowed?)`);
+    lastCheckpoint = dir;
+    prune();
+    return dir;
+  };
+
+  const runEval = async (step: number, dir: string): Promise<void> => {
+    const { evaluate, EvaluationError } = await import('../../eval/evaluate.js');
+    const t0 = performance.now();
+    const at = wallTime();
+    const base = { step, envId, episodes: evalEpisodes, evalSeed, wallTime: at, ckpt: dir };
+    const empty = { normalizedMean: null, normalizedStd: null, normalizedCi95: null, normalizedCi95HalfWidth: null, returnMean: null, returnStd: null, lengthMean: null, terminatedEpisodes: null };
+    let line: EvalLine;
+    try {
+      const doc = await evaluate({
+        env: envId,
+        policy: evalPolicy,
+        ckpt: dir,
+        episodes: evalEpisodes,
+        seed: evalSeed,
+        workers: evalWorkers,
+        batchSize: Math.min(8, evalEpisodes),
+        maxEpisodeSteps: options.evalMaxEpisodeSteps,
+        signal: evalAbort.signal,
+        command: ['ofql-eval', 'train', '(periodic evaluation)'],
+      });
+      if (doc.interrupted) {
+        say(`ofql-eval train: evaluation of step ${step} interrupted (not logged)`);
+        return;
+      }
+      const s = doc.results[0]!.summary;
+      line = {
+        ...base,
+        ...empty,
+        ...(s
+          ? {
+              normalizedMean: s.normalizedMean,
+              normalizedStd: s.normalizedStd,
+              normalizedCi95: s.normalizedCi95,
+              normalizedCi95HalfWidth: s.normalizedCi95HalfWidth,
+              returnMean: s.returnMean,
+              returnStd: s.returnStd,
+              lengthMean: s.lengthMean,
+              terminatedEpisodes: s.terminatedEpisodes,
+            }
+          : {}),
+        d4rlComparable: doc.settings.d4rlComparable,
+        evalSeconds: (performance.now() - t0) / 1000,
+        time: new Date().toISOString(),
+      };
+      const ci = s?.normalizedCi95HalfWidth;
+      say(
+        `ofql-eval train: eval @ step ${step}: normalised ${s ? s.normalizedMean.toFixed(1) : '?'}` +
+          `${ci != null ? ` ± ${ci.toFixed(1)} (95% CI)` : ''}, return ${s ? s.returnMean.toFixed(1) : '?'} over ${evalEpisodes} episodes (${line.evalSeconds.toFixed(0)} s)`,
+      );
+    } catch (e) {
+      const msg = e instanceof EvaluationError || e instanceof Error ? e.message : String(e);
+      line = { ...base, ...empty, d4rlComparable: false, evalSeconds: (performance.now() - t0) / 1000, error: msg, time: new Date().toISOString() };
+      say(`ofql-eval train: warning: evaluation of step ${step} failed: ${msg}`);
+    }
+    evalLog.append(line as unknown as Record<string, unknown>);
+    evals.push(line);
+  };
+
+  const startEval = async (step: number, dir: string): Promise<void> => {
+    if (pendingEval) {
+      say(`ofql-eval train: step ${step}: waiting for the previous evaluation to finish`);
+      await pendingEval;
+    }
+    underEvaluation.add(dir);
+    const p = runEval(step, dir).finally(() => {
+      underEvaluation.delete(dir);
+      if (pendingEval === p) pendingEval = null;
+    });
+    pendingEval = p;
+    if (options.evalInBackground === false) await p;
+  };
+
+  // ---- Stop requests ------------------------------------------------------------------------
+  let stopRequested = options.signal?.aborted ?? false;
+  const onAbort = () => {
+    if (!stopRequested) say(`ofql-eval train: stop requested: finishing the current step, then writing a checkpoint`);
+    stopRequested = true;
+    // A running evaluation is dropped (its checkpoint stays; evaluate it later with 'ofql-eval --ckpt').
+    evalAbort.abort();
+  };
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+
+  // ---- The loop -----------------------------------------------------------------------------
+  let windowStartTime = performance.now();
+  let windowSessionSteps = 0;
+  let lastSps = 0;
+  let lastShown: Pick<MetricsLine, 'bcLoss' | 'qLoss' | 'criticLoss'> = { bcLoss: NaN, qLoss: NaN, criticLoss: NaN };
+  const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
+  let interrupted = false;
+  try {
+    if (agent.step >= totalSteps) say(`ofql-eval train: already at step ${agent.step} >= --steps ${totalSteps}; nothing to do`);
+    while (agent.step < totalSteps) {
+      if (stopRequested) {
+        interrupted = true;
+        break;
+      }
+      const t0 = performance.now();
+      const m: OfqlMetrics = agent.trainStep(sampler.next());
+      trainSeconds += (performance.now() - t0) / 1000;
+      const done = agent.step;
+      if (!Number.isFinite(m.criticLoss) || !Number.isFinite(m.actorLoss)) {
+        throw new TrainError({
+          code: 'diverged',
+          detail:
+            `non-finite loss at step ${done} (criticLoss ${m.criticLoss}, bcLoss ${m.bcLoss}, qLoss ${m.qLoss}); ` +
+            `last checkpoint: ${lastCheckpoint ?? 'none'}. Try a smaller --lr / --grad-norm or check the dataset's rewards`,
+        });
+      }
+      options.onStep?.(m);
+      for (const k of WINDOW_KEYS) window.sums[k] += m[k];
+      window.count += 1;
+      windowSessionSteps += 1;
+
+      let logged = false;
+      if (done % logEvery === 0) {
+        const now = performance.now();
+        const mean = (k: WindowKey) => window.sums[k] / window.count;
+        lastSps = windowSessionSteps / Math.max(1e-9, (now - windowStartTime) / 1000);
+        const line: MetricsLine = {
+          step: done,
+          count: window.count,
+          bcLoss: mean('bcLoss'),
+          qLoss: mean('qLoss'),
+          actorLoss: mean('actorLoss'),
+          criticLoss: mean('criticLoss'),
+          actorGradNorm: mean('actorGradNorm'),
+          criticGradNorm: mean('criticGradNorm'),
+          targetQMean: mean('targetQMean'),
+          stepsPerSec: lastSps,
+          wallTime: wallTime(),
+          time: new Date().toISOString(),
+        };
+        metricsLog.append(line as unknown as Record<string, unknown>);
+        lastShown = line;
+        window = emptyWindow();
+        windowStartTime = now;
+        windowSessionSteps = 0;
+        logged = true;
+      }
+      const sps = windowSessionSteps >= 5 ? windowSessionSteps / Math.max(1e-9, (performance.now() - windowStartTime) / 1000) : lastSps;
+      const shown = window.count > 0 && !logged
+        ? { bcLoss: window.sums.bcLoss / window.count, qLoss: window.sums.qLoss / window.count, criticLoss: window.sums.criticLoss / window.count }
+        : lastShown;
+      progress.update({ step: done, totalSteps, stepsPerSecond: sps, ...shown, elapsedSeconds: wallTime() - elapsedBefore }, logged);
+
+      const evalNow = evalEvery > 0 && done % evalEvery === 0;
+      if (evalNow || (saveEvery > 0 && done % saveEvery === 0)) {
+        const dir = await save();
+        if (evalNow) await startEval(done, dir);
+      }
+      await yieldToEventLoop();
+    }
+    if (agent.step !== startStep && lastCheckpoint !== join(out, stepDirName(agent.step))) {
+      await save();
+    }
+    if (pendingEval) {
+      if (!interrupted) say('ofql-eval train: waiting for the last evaluation to finish');
+      await pendingEval;
+    }
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+    progress.stop();
+    if (pendingEval) {
+      evalAbort.abort();
+      await (pendingEval as Promise<void>).catch(() => undefined);
+    }
+    metricsLog.close();
+    evalLog.close();
+    agent.dispose();
+  }
+  if (interrupted) say(`ofql-eval train: stopped after step ${agent.step}; checkpoint ${lastCheckpoint}. Continue with --resume.`);
+  else say(`ofql-eval train: done, step ${agent.step}; checkpoint ${lastCheckpoint}`);
+  const sessionSteps = agent.step - startStep;
+  return {
+    out,
+    step: agent.step,
+    startStep,
+    interrupted,
+    checkpoint: lastCheckpoint,
+    config,
+    stepsPerSecond: trainSeconds > 0 ? sessionSteps / trainSeconds : 0,
+    evals,
+  };
+}

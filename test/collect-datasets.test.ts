@@ -1,0 +1,92 @@
+/**
+ * scripts/make-datasets.ts on small synthetic behaviour policies: every file is readable by
+ * readD4rlFile + qlearningDataset; medium-expert is medium then expert; medium-replay has equal
+ * shares of the replay checkpoints; a second run gives the same data.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { qlearningDataset, readD4rlFile } from '../src/data/index.js';
+
+const ROOT = join(import.meta.dirname, '..');
+const SCRIPT = join(ROOT, 'dist', 'scripts', 'make-datasets.js');
+const dir = mkdtempSync(join(tmpdir(), 'ofql-datasets-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function policy(scale: number, iteration: number, role: string) {
+  return {
+    format: 'ofql-eval/linear-policy',
+    formatVersion: 1,
+    env: 'halfcheetah',
+    envId: 'halfcheetah-medium-v2',
+    observationSize: 17,
+    actionSize: 6,
+    M: Array.from({ length: 6 }, (_, i) => Array.from({ length: 17 }, (_, j) => scale * Math.sin(3 * i + j))),
+    mu: Array(17).fill(0),
+    sigma: Array(17).fill(1),
+    iteration,
+    role,
+  };
+}
+
+const bdir = join(dir, 'behaviour');
+mkdirSync(bdir);
+writeFileSync(join(bdir, 'halfcheetah-medium.json'), JSON.stringify(policy(0.2, 20, 'medium')));
+writeFileSync(join(bdir, 'halfcheetah-expert.json'), JSON.stringify(policy(0.5, 50, 'expert')));
+writeFileSync(
+  join(bdir, 'halfcheetah-replay.json'),
+  JSON.stringify({ format: 'ofql-eval/linear-policy-set', env: 'halfcheetah', checkpoints: [policy(0, 0, 'checkpoint'), policy(0.1, 10, 'checkpoint'), policy(0.2, 20, 'checkpoint')] }),
+);
+
+const run = (out: string) =>
+  spawnSync(
+    process.execPath,
+    [SCRIPT, '--envs', 'halfcheetah', '--datasets', 'medium-replay,medium-expert', '--steps', '1500', '--replay-steps', '700', '--seed', '3', '--behaviour-dir', bdir, '--out', out, '--workers', '1'],
+    { encoding: 'utf8' },
+  );
+
+describe('make-datasets', () => {
+  it('makes medium, expert, medium-replay and medium-expert files the reader accepts', async () => {
+    const out = join(dir, 'a');
+    const r = run(out);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/\| halfcheetah-medium-expert \| 3,000 \|/);
+    const m = await readD4rlFile(join(out, 'halfcheetah-medium-ars.hdf5'), { envId: 'halfcheetah-medium-v2' });
+    const e = await readD4rlFile(join(out, 'halfcheetah-expert-ars.hdf5'), { envId: 'halfcheetah-expert-v2' });
+    const me = await readD4rlFile(join(out, 'halfcheetah-medium-expert-ars.hdf5'), { envId: 'halfcheetah-medium-expert-v2' });
+    const mr = await readD4rlFile(join(out, 'halfcheetah-medium-replay-ars.hdf5'), { envId: 'halfcheetah-medium-replay-v2' });
+    expect([m.N, e.N, me.N, mr.N]).toEqual([1500, 1500, 3000, 700]);
+    expect(m.metadata.action_noise).toBe(0.1);
+    expect(m.metadata.ckpt).toBe(join(bdir, 'halfcheetah-medium.json'));
+    // medium-expert = medium rows, then expert rows.
+    expect(me.observations.subarray(0, 1500 * 17)).toEqual(m.observations);
+    expect(me.observations.subarray(1500 * 17)).toEqual(e.observations);
+    expect(me.actions.subarray(1500 * 6)).toEqual(e.actions);
+    expect(me.timeouts.subarray(0, 1500)).toEqual(m.timeouts);
+    expect(me.infos.qpos!.subarray(1500 * 9)).toEqual(e.infos.qpos);
+    // The medium part ends with its cut episode flagged, so episodes do not run across the seam.
+    expect(me.timeouts[1499]).toBe(1);
+    // medium-replay: 3 equal shares (234, 233, 233 rows), each ending in a flagged cut.
+    expect([mr.metadata['share/0/rows'], mr.metadata['share/1/rows'], mr.metadata['share/2/rows']]).toEqual([234, 233, 233]);
+    expect([mr.metadata['share/0/iteration'], mr.metadata['share/2/iteration']]).toEqual([0, 20]);
+    expect([mr.timeouts[233], mr.timeouts[466], mr.timeouts[699]]).toEqual([1, 1, 1]);
+    for (const ds of [m, e, me, mr]) expect(qlearningDataset(ds).N).toBeGreaterThan(0);
+    const manifest = JSON.parse(readFileSync(join(out, 'datasets-manifest.json'), 'utf8')) as Record<string, { rows: number }>;
+    expect(manifest['halfcheetah-medium-expert'].rows).toBe(3000);
+  });
+
+  it('is deterministic: a second run gives the same data', async () => {
+    const out = join(dir, 'b');
+    expect(run(out).status).toBe(0);
+    for (const f of ['halfcheetah-medium-replay-ars.hdf5', 'halfcheetah-medium-expert-ars.hdf5']) {
+      const x = await readD4rlFile(join(dir, 'a', f));
+      const y = await readD4rlFile(join(out, f));
+      expect(y.observations).toEqual(x.observations);
+      expect(y.actions).toEqual(x.actions);
+      expect(y.rewards).toEqual(x.rewards);
+      expect(y.timeouts).toEqual(x.timeouts);
+    }
+  });
+});
