@@ -16,7 +16,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { mean, meanConfidenceInterval, sampleStd } from '../src/stats.js';
-import { type EvalResultDocument, type PolicyInfo, writeFileAtomic } from './result.js';
+import { type EvalResultDocument, type PolicyInfo, prettyJson, writeFileAtomic } from './result.js';
+
+export { prettyJson };
 
 export const BASELINE_SCHEMA_VERSION = 1;
 export const BASELINE_KIND = 'ofql-eval/baseline';
@@ -263,20 +265,6 @@ export function sha256(data: Buffer | string): string {
 /** JSON text: 2-space indentation, arrays of scalars on one line, non-finite numbers as null. */
 export function baselineToJson(doc: BaselineDocument): string {
   return prettyJson(doc, '') + '\n';
-}
-
-export function prettyJson(v: unknown, indent = ''): string {
-  if (typeof v === 'number') return Number.isFinite(v) ? JSON.stringify(v) : 'null';
-  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
-  const inner = indent + '  ';
-  if (Array.isArray(v)) {
-    if (v.length === 0) return '[]';
-    if (v.every((x) => x === null || typeof x !== 'object')) return `[${v.map((x) => prettyJson(x, inner)).join(', ')}]`;
-    return `[\n${v.map((x) => inner + prettyJson(x, inner)).join(',\n')}\n${indent}]`;
-  }
-  const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined);
-  if (entries.length === 0) return '{}';
-  return `{\n${entries.map(([k, x]) => `${inner}${JSON.stringify(k)}: ${prettyJson(x, inner)}`).join(',\n')}\n${indent}}`;
 }
 
 /** Write atomically (temp file + rename). */

@@ -247,21 +247,25 @@ export function makeEnvResult(p: EnvResultParts): EnvResult {
  * Numbers are written by JSON.stringify, which round-trips every float64 exactly.
  */
 export function toJson(doc: EvalResultDocument): string {
-  return pretty(doc, '') + '\n';
+  return prettyJson(doc, '') + '\n';
 }
 
-function pretty(v: unknown, indent: string): string {
+/**
+ * JSON text of any value in the layout of toJson (also used for baseline files, eval/baseline.ts):
+ * 2-space indentation, arrays of scalars on one line, non-finite numbers as null.
+ */
+export function prettyJson(v: unknown, indent = ''): string {
   if (typeof v === 'number') return Number.isFinite(v) ? JSON.stringify(v) : 'null';
   if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
   const inner = indent + '  ';
   if (Array.isArray(v)) {
     if (v.length === 0) return '[]';
-    if (v.every((x) => x === null || typeof x !== 'object')) return `[${v.map((x) => pretty(x, inner)).join(', ')}]`;
-    return `[\n${v.map((x) => inner + pretty(x, inner)).join(',\n')}\n${indent}]`;
+    if (v.every((x) => x === null || typeof x !== 'object')) return `[${v.map((x) => prettyJson(x, inner)).join(', ')}]`;
+    return `[\n${v.map((x) => inner + prettyJson(x, inner)).join(',\n')}\n${indent}]`;
   }
   const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined);
   if (entries.length === 0) return '{}';
-  return `{\n${entries.map(([k, x]) => `${inner}${JSON.stringify(k)}: ${pretty(x, inner)}`).join(',\n')}\n${indent}}`;
+  return `{\n${entries.map(([k, x]) => `${inner}${JSON.stringify(k)}: ${prettyJson(x, inner)}`).join(',\n')}\n${indent}}`;
 }
 
 /** Write atomically: a temp file in the same directory, then rename over the target. */

@@ -14,12 +14,16 @@
  * `steps` env steps per variant, interleaved in chunks of `chunk` steps (a b c d a b c d ...) so
  * that background load falls on all variants alike; the median round rate is reported.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { deriveSeed, loadMujoco, makeEnv, makeVectorEnv, mujocoPackageVersion, mujocoVersion } from '../src/index.js';
 import { type MainModule, type MjModel, assetPath, compileModelFile } from '../src/mujoco/bridge.js';
+import { writeFileAtomic } from '../eval/result.js';
+import { upsertSection } from './bench-report.js';
+
+export { upsertSection };
 
 type LocomotionEnv = Awaited<ReturnType<typeof makeEnv>>;
 
@@ -325,32 +329,6 @@ function renderTable(rows: Row[]): string {
   return L.join('\n');
 }
 
-function writeAtomic(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
-}
-
-/** Replace (or append) our section of a markdown file, leaving other sections intact. */
-export function upsertSection(existing: string | null, title: string, body: string): string {
-  const section = `${title}\n\n${body.trimEnd()}\n`;
-  if (existing === null || existing.trim() === '') return `# Benchmarks\n\n${section}`;
-  const lines = existing.split('\n');
-  const start = lines.findIndex((l) => l.trimEnd() === title);
-  if (start < 0) return `${existing.trimEnd()}\n\n${section}`;
-  let end = lines.length;
-  for (let i = start + 1; i < lines.length; i++) {
-    if (/^#{1,2} /.test(lines[i])) {
-      end = i;
-      break;
-    }
-  }
-  const before = lines.slice(0, start).join('\n');
-  const after = lines.slice(end).join('\n');
-  return `${before}${before ? '\n' : ''}${section}${after ? `\n${after}` : ''}`.replace(/\n*$/, '\n');
-}
-
 async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
   const mj = await loadMujoco();
@@ -398,7 +376,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${SECTION_TITLE}\n\n${body}\n`);
   if (opts.out) {
     const existing = existsSync(opts.out) ? readFileSync(opts.out, 'utf8') : null;
-    writeAtomic(opts.out, upsertSection(existing, SECTION_TITLE, body));
+    writeFileAtomic(opts.out, upsertSection(existing, SECTION_TITLE, body));
     process.stderr.write(`bench-env: wrote section "${SECTION_TITLE.slice(3)}" of ${opts.out}\n`);
   }
 }

@@ -14,7 +14,7 @@
  * Every figure is the median of --reps timed runs on a warm pool (workers started, MuJoCo
  * loaded, policy built) unless marked cold.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -23,9 +23,9 @@ import { parseArgs } from 'node:util';
 import { evaluate } from '../eval/evaluate.js';
 import { EvalPool } from '../eval/pool.js';
 import type { EvalResultDocument } from '../eval/result.js';
-import { writeFileAtomic } from '../eval/result.js';
 import { loadMujoco, mujocoVersion, packageRoot } from '../src/mujoco/bridge.js';
 import { bareLoop as bareLoopOnThread, bareLoopThreads } from './bench-bare.js';
+import { replaceSection } from './bench-report.js';
 
 const ENV = 'hopper-medium-v2';
 const SECTION = '## Evaluation throughput (npm run bench:eval)';
@@ -305,25 +305,9 @@ async function main(): Promise<void> {
   ].join('\n');
   process.stdout.write(`${text}\n`);
   if (!args['no-write']) {
-    replaceSection(resolve(args.out), text);
+    replaceSection(resolve(args.out), text, SECTION);
     log(`[bench] wrote the section to ${args.out}`);
   }
-}
-
-/** Replace (or append) our section of the markdown file; other sections are left as they are. */
-function replaceSection(path: string, section: string): void {
-  const old = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
-  const lines = old.split('\n');
-  const start = lines.findIndex((l) => l.trim() === SECTION);
-  let out: string;
-  if (start < 0) {
-    out = `${old.replace(/\n*$/, '\n\n')}${section}`;
-  } else {
-    let end = lines.findIndex((l, i) => i > start && /^##? /.test(l));
-    if (end < 0) end = lines.length;
-    out = [...lines.slice(0, start), ...section.replace(/\n$/, '').split('\n'), '', ...lines.slice(end)].join('\n');
-  }
-  writeFileAtomic(path, out.replace(/\n*$/, '\n'));
 }
 
 await main();

@@ -21,11 +21,10 @@
  * Variants are interleaved in rounds (a b c ... a b c ...) so that load from other processes falls
  * on all of them alike; the median over rounds is reported, with process CPU time beside wall time.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { writeFileAtomic } from '../eval/result.js';
+import { replaceSection } from './bench-report.js';
 import { packageRoot } from '../src/mujoco/bridge.js';
 import { Rng } from '../src/rng.js';
 import { tf } from '../src/ofql/tf.js';
@@ -309,25 +308,9 @@ async function main(): Promise<void> {
   const text = lines.join('\n');
   process.stdout.write(`${text}\n`);
   if (!args['no-write']) {
-    replaceSection(resolve(args.out), text);
+    replaceSection(resolve(args.out), text, SECTION);
     log(`[bench] wrote the section to ${args.out}`);
   }
-}
-
-/** Replace (or append) our section of the markdown file; other sections are left as they are. */
-function replaceSection(path: string, section: string): void {
-  const old = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
-  const lines = old.split('\n');
-  const start = lines.findIndex((l) => l.trim() === SECTION);
-  let out: string;
-  if (start < 0) {
-    out = `${old.replace(/\n*$/, '\n\n')}${section}`;
-  } else {
-    let end = lines.findIndex((l, i) => i > start && /^##? /.test(l));
-    if (end < 0) end = lines.length;
-    out = [...lines.slice(0, start), ...section.replace(/\n$/, '').split('\n'), '', ...lines.slice(end)].join('\n');
-  }
-  writeFileAtomic(path, out.replace(/\n*$/, '\n'));
 }
 
 await main();

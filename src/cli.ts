@@ -8,12 +8,12 @@
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { DEFAULT_BATCH_SIZE, DEFAULT_EPISODES, DEFAULT_POLICY_TIMEOUT_MS, EvaluationError, evaluate, packageVersion } from '../eval/evaluate.js';
+import { DEFAULT_BATCH_SIZE, DEFAULT_EPISODES, DEFAULT_POLICY_TIMEOUT_MS, packageVersion } from '../eval/evaluate.js';
 import { formatSummary } from '../eval/format.js';
 import { MergeError, mergeResults } from '../eval/merge.js';
 import { defaultWorkerCount } from '../eval/pool.js';
-import { type ProgressMode, createProgressReporter } from '../eval/progress.js';
-import { type EvalResultDocument, ResultFormatError, readResultFile, writeResultFile } from '../eval/result.js';
+import { type ProgressMode } from '../eval/progress.js';
+import { ResultFormatError, readResultFile, writeResultFile } from '../eval/result.js';
 import { parseShard } from '../eval/schedule.js';
 import { EnvListError, SUITES } from '../eval/suites.js';
 import { DEFAULT_MAX_EPISODE_STEPS } from './make-env.js';
@@ -24,6 +24,7 @@ import { listEnvs } from './registry.js';
 import { baselineCommand, regressCommand } from './commands/regress.js';
 import { trainCommand } from './commands/train.js';
 import { collectCommand } from './commands/collect.js';
+import { runEvaluationForCli } from './commands/run-evaluation.js';
 
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
@@ -60,55 +61,22 @@ interface RunArgs {
 async function runCommand(args: RunArgs, argv: string[]): Promise<number> {
   // --ckpt <dir> without --policy (or --policy ofql): an OFQL checkpoint (src/policy/ofql-cli.ts).
   const ofqlRun = isOfqlRun(args) ? await prepareOfqlRun(args) : null;
-  const controller = new AbortController();
-  let signalName: NodeJS.Signals | null = null;
-  const reporter = createProgressReporter(args.progress);
-  const onSignal = (sig: NodeJS.Signals): void => {
-    if (signalName === null) {
-      signalName = sig;
-      reporter.log(`\nofql-eval: ${sig} received: stopping the workers and writing the partial result (again to quit at once)`);
-      controller.abort();
-    } else {
-      process.exit(sig === 'SIGTERM' ? 143 : 130);
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-
-  let doc: EvalResultDocument;
-  let failed: string | null = null;
-  try {
-    doc = await evaluate({
-      env: ofqlRun?.env ?? args.env!,
-      policy: ofqlRun?.policy ?? args.policy!,
-      ckpt: args.ckpt,
-      episodes: args.episodes,
-      seed: args.seed,
-      workers: args.workers,
-      batchSize: args['batch-size'],
-      maxEpisodeSteps: args['max-episode-steps'],
-      policyTimeoutMs: args['policy-timeout'],
-      shard: args.shard ?? null,
-      signal: controller.signal,
-      onProgress: (p) => reporter.update(p),
-      progressIntervalMs: 250,
-      onRetry: (envId, r) =>
-        reporter.log(`ofql-eval: a worker crashed on ${envId} episodes ${r.episodes.join(', ')} (${r.error}); retrying them once on a fresh worker`),
-      command: ['ofql-eval', ...argv],
-    });
-  } catch (err) {
-    if (err instanceof EvaluationError) {
-      doc = err.result;
-      failed = err.message;
-    } else {
-      reporter.stop();
-      throw err;
-    }
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
-  reporter.stop();
+  const { doc, failed, signal: signalName } = await runEvaluationForCli({
+    env: ofqlRun?.env ?? args.env!,
+    policy: ofqlRun?.policy ?? args.policy!,
+    ckpt: args.ckpt,
+    episodes: args.episodes,
+    seed: args.seed,
+    workers: args.workers,
+    batchSize: args['batch-size'],
+    maxEpisodeSteps: args['max-episode-steps'],
+    policyTimeoutMs: args['policy-timeout'],
+    shard: args.shard ?? null,
+    command: ['ofql-eval', ...argv],
+    progress: args.progress,
+    name: 'ofql-eval',
+    stopMessage: 'stopping the workers and writing the partial result',
+  });
   if (args.json) {
     writeResultFile(args.json, doc);
     warn(`ofql-eval: wrote ${doc.complete ? '' : 'PARTIAL '}result to ${args.json}`);

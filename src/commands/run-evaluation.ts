@@ -2,7 +2,7 @@
  * Run one evaluation for a CLI command through the `evaluate` API: progress on stderr, Ctrl-C /
  * SIGTERM stop the workers and return the partial document, a failed run returns its partial
  * document with the error. Shared by `ofql-eval baseline` and `ofql-eval regress` (the default
- * `run` command in src/cli.ts has the same behaviour).
+ * `run` command in src/cli.ts).
  */
 import { type EvaluateOptions, EvaluationError, evaluate } from '../../eval/evaluate.js';
 import { type ProgressMode, createProgressReporter } from '../../eval/progress.js';
@@ -20,17 +20,19 @@ export type CliEvaluateOptions = Omit<EvaluateOptions, 'signal' | 'onProgress' |
   progress?: ProgressMode;
   /** Prefix of the messages on stderr, e.g. 'ofql-eval regress'. */
   name?: string;
+  /** What the stderr line on the first SIGINT / SIGTERM says is happening; default 'stopping the workers'. */
+  stopMessage?: string;
 };
 
 export async function runEvaluationForCli(options: CliEvaluateOptions): Promise<CliEvaluation> {
-  const { progress = 'auto', name = 'ofql-eval', ...evalOptions } = options;
+  const { progress = 'auto', name = 'ofql-eval', stopMessage = 'stopping the workers', ...evalOptions } = options;
   const controller = new AbortController();
   let signal: NodeJS.Signals | null = null;
   const reporter = createProgressReporter(progress);
   const onSignal = (sig: NodeJS.Signals): void => {
     if (signal === null) {
       signal = sig;
-      reporter.log(`\n${name}: ${sig} received: stopping the workers (again to quit at once)`);
+      reporter.log(`\n${name}: ${sig} received: ${stopMessage} (again to quit at once)`);
       controller.abort();
     } else {
       process.exit(sig === 'SIGTERM' ? 143 : 130);
