@@ -284,6 +284,18 @@ async function mediumExpert(env: string): Promise<Made> {
   }
 }
 
+const manifestPath = join(outDir, 'datasets-manifest.json');
+
+/** Record one dataset in <out>/datasets-manifest.json (after each file, so a crash loses nothing). */
+function record(key: string, v: Made): void {
+  const manifest = existsSync(manifestPath) ? (JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, unknown>) : {};
+  if (v.skipped && manifest[key] !== undefined) return;
+  const { skipped: _s, ...rest } = v;
+  manifest[key] = v.skipped ? { ...rest, wallSeconds: null, note: 'recorded from an existing file' } : { ...rest, steps, actionNoise, seed };
+  writeFileSync(`${manifestPath}.tmp`, `${JSON.stringify(manifest, null, 1)}\n`);
+  renameSync(`${manifestPath}.tmp`, manifestPath);
+}
+
 async function main(): Promise<void> {
   const pool = new BehaviourPool(workers);
   const made: Record<string, Made> = {};
@@ -303,6 +315,7 @@ async function main(): Promise<void> {
           log(`${key}: ${file} exists, kept (--force to remake)`);
           const ds = await readD4rlFile(file, { nextObservations: false, infos: false });
           made[key] = { file: file.slice(outDir.length + 1), rows: ds.N, episodes: Number(ds.metadata.episodes), meanReturn: Number(ds.metadata.mean_return), normalized: normalizedScore(`${env}-medium-v2`, Number(ds.metadata.mean_return)), wallSeconds: 0, skipped: true };
+          record(key, made[key]);
           continue;
         }
         log(`${key}: collecting`);
@@ -310,6 +323,7 @@ async function main(): Promise<void> {
         else if (d === 'medium-expert') made[key] = await mediumExpert(env);
         else made[key] = await single(pool, env, d);
         const r = made[key];
+        record(key, r);
         log(
           `${key}: ${r.rows.toLocaleString('en-US')} rows, ${r.episodes} episodes, mean return ${r.meanReturn?.toFixed(1) ?? 'n/a'} ` +
             `(normalised ${r.normalized?.toFixed(1) ?? 'n/a'}), ${r.wallSeconds.toFixed(1)} s -> ${file}`,
@@ -319,11 +333,6 @@ async function main(): Promise<void> {
   } finally {
     await pool.destroy();
   }
-  const manifestPath = join(outDir, 'datasets-manifest.json');
-  const manifest = existsSync(manifestPath) ? (JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, unknown>) : {};
-  for (const [k, v] of Object.entries(made)) if (!v.skipped) manifest[k] = { ...v, steps, actionNoise, seed };
-  writeFileSync(`${manifestPath}.tmp`, `${JSON.stringify(manifest, null, 1)}\n`);
-  renameSync(`${manifestPath}.tmp`, manifestPath);
   log(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${manifestPath}`);
   process.stdout.write('| dataset | rows | episodes | mean return | normalised | wall s |\n|---|---:|---:|---:|---:|---:|\n');
   for (const [k, v] of Object.entries(made)) {

@@ -201,6 +201,17 @@ describe('collect: determinism and noise', () => {
     expect(existsSync(join(dir, 'never.hdf5'))).toBe(false);
   });
 
+  it('a worker thread goes through many policies without running out of WASM memory', async () => {
+    // Each (policy, ckpt, seed) gets its own envs in the worker; they must be freed when the next
+    // one comes (make-datasets goes through ~30). Kept alive, 8 walker envs per seed (~100 MB) exhaust
+    // the 2 GiB MuJoCo heap after 20 seeds (measured).
+    for (let i = 0; i < 30; i++) {
+      const r = await collect({ env: 'walker2d-medium-v2', policy: 'random', steps: 20, seed: 1000 + i, out: join(dir, 'many.hdf5'), pool: pool1 });
+      expect(r.rows).toBe(20);
+    }
+    expect(pool1.idleErrors).toEqual([]);
+  }, 120_000);
+
   it('a failing policy fails the run and leaves neither the file nor a temp file', async () => {
     const out = join(dir, 'fails', 'x.hdf5');
     rmSync(join(dir, 'fails'), { recursive: true, force: true });

@@ -27,6 +27,8 @@ export class BehaviourPool {
   readonly workers: number;
   private readonly piscina: Piscina<BehaviourTask, unknown>;
   private destroyed: Promise<void> | undefined;
+  /** Errors a worker raised outside a task (a crashed task rejects its own promise). */
+  readonly idleErrors: Error[] = [];
 
   constructor(workers: number = DEFAULT_BEHAVIOUR_WORKERS) {
     if (!Number.isSafeInteger(workers) || workers < 1) throw new RangeError(`workers must be a positive integer, got ${String(workers)}`);
@@ -38,6 +40,10 @@ export class BehaviourPool {
       idleTimeout: 2 ** 31 - 1,
       concurrentTasksPerWorker: 1,
       atomics: 'async',
+    });
+    // Without a listener an 'error' event would end the process.
+    this.piscina.on('error', (err: Error) => {
+      this.idleErrors.push(err);
     });
   }
 

@@ -28,7 +28,8 @@ export interface CollectTask {
 export type BehaviourTask = ArsTask | CollectTask;
 
 const envs = new Map<string, Promise<LocomotionEnv>>();
-const collectors = new Map<string, Promise<CollectRunner>>();
+/** The one collect runner kept alive (its envs hold MuJoCo memory: one set per thread at a time). */
+let current: { key: string; runner: Promise<CollectRunner> } | undefined;
 
 function envFor(envId: string, maxEpisodeSteps: number): Promise<LocomotionEnv> {
   const key = `${envId}/${maxEpisodeSteps}`;
@@ -41,15 +42,29 @@ function envFor(envId: string, maxEpisodeSteps: number): Promise<LocomotionEnv> 
   return p;
 }
 
-/** Runners are kept per (env, horizon, batch, policy, ckpt, seed): the noise settings vary per task. */
-function collectorFor(config: CollectConfig): Promise<CollectRunner> {
+/**
+ * The runner for (env, horizon, batch, policy, ckpt, seed); the noise settings vary per task. A
+ * different key closes the previous runner first (its envs and policy), so that a long session
+ * going through many policies (make-datasets: one per replay checkpoint) does not pile up MuJoCo
+ * memory in the 2 GiB WASM heap. Tasks run one at a time per thread, so nothing is in use then.
+ */
+async function collectorFor(config: CollectConfig): Promise<CollectRunner> {
   const key = JSON.stringify({ ...config, actionNoise: 0, epsilon: 0 });
-  let p = collectors.get(key);
-  if (!p) {
-    p = CollectRunner.create(config);
-    collectors.set(key, p);
-    p.catch(() => collectors.delete(key));
+  if (current?.key === key) return current.runner;
+  const old = current;
+  current = undefined;
+  if (old) {
+    try {
+      await (await old.runner).close();
+    } catch {
+      // a runner that failed to build has nothing to close
+    }
   }
+  const p = CollectRunner.create(config);
+  current = { key, runner: p };
+  p.catch(() => {
+    if (current?.runner === p) current = undefined;
+  });
   return p;
 }
 

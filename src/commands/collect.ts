@@ -636,7 +636,7 @@ export function collectCommand(setExitCode: (code: number) => void): CommandModu
             'Roll out a policy (built-in, plug-in module, OFQL checkpoint or linear-policy JSON) and write a D4RL-layout HDF5 dataset',
             '(observations, actions, rewards, terminals, timeouts, next_observations, infos/qpos, infos/qvel, metadata/*).',
             '',
-            'Usage: $0 collect --env <id> (--policy <random|zero|./policy.mjs> [--ckpt <path>] | --ckpt <linear-policy.json | ofql-ckpt-dir>) --out <file.hdf5> [options]',
+            'Usage: $0 collect --env <id> (--policy <random|zero|ofql|./policy.mjs> [--ckpt <path>] | --ckpt <linear-policy.json | ofql-ckpt-dir>) --out <file.hdf5> [options]',
           ].join('\n'),
         )
         .option('env', { alias: 'e', type: 'string', demandOption: 'give the environment, e.g. --env hopper-medium-v2', describe: "One env id, e.g. hopper-medium-v2 (see 'ofql-eval list')" })
