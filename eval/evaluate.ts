@@ -18,8 +18,9 @@
  *   (complete: false, interrupted: true) is returned.
  * A failed run throws `EvaluationError`, whose `.result` is the partial document.
  */
+import { sha256File } from '../src/hash.js';
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { isAbsolute, join, resolve } from 'node:path';
@@ -464,7 +465,7 @@ async function describePolicy(ref: PolicyRef, ckpt: string | null): Promise<Poli
     ckpt,
     ckptSha256: null,
   };
-  if (ckpt !== null && existsSync(ckpt) && statSync(ckpt).isFile()) info.ckptSha256 = await hashFile(ckpt);
+  if (ckpt !== null && existsSync(ckpt) && statSync(ckpt).isFile()) info.ckptSha256 = await sha256File(ckpt);
   return info;
 }
 
@@ -475,15 +476,6 @@ function resolveCkpt(ckpt: string | undefined, cwd: string): string | null {
   return existsSync(abs) ? abs : ckpt;
 }
 
-function hashFile(path: string): Promise<string> {
-  return new Promise((res, rej) => {
-    const h = createHash('sha256');
-    createReadStream(path)
-      .on('data', (d) => h.update(d))
-      .on('error', rej)
-      .on('end', () => res(h.digest('hex')));
-  });
-}
 
 let cachedVersion: string | undefined;
 export function packageVersion(): string {

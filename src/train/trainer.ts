@@ -22,8 +22,8 @@
  * N steps resumed to 2N write identical metrics (timings aside). Lines of metrics.jsonl /
  * eval.jsonl beyond the resumed step are removed first.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { sha256File } from '../hash.js';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -249,15 +249,6 @@ export function listCheckpoints(out: string): Array<{ step: number; dir: string 
   return found.sort((a, b) => a.step - b.step);
 }
 
-function sha256File(path: string): Promise<string> {
-  return new Promise((res, rej) => {
-    const h = createHash('sha256');
-    createReadStream(path)
-      .on('data', (d) => h.update(d))
-      .on('error', rej)
-      .on('end', () => res(h.digest('hex')));
-  });
-}
 
 function checkInt(v: unknown, flag: string, min: number): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
