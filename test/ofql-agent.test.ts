@@ -222,6 +222,32 @@ describe('OFQL agent', () => {
     expect(() => b.loadNamedTensors(new Map())).toThrow(/missing/);
   });
 
+  it('behaviour cloning (trainCritic false, eta 0): only the actor learns; critic-based calls refuse', () => {
+    expect(() => tinyConfig({ trainCritic: false })).toThrow(/trainCritic.*needs eta = 0, got eta 1/);
+    const agent = make(tinyConfig({ trainCritic: false, eta: 0, actorLr: 3e-3, gradNorm: 5 }), 5);
+    const before = agent.namedTensors();
+    const rng = new Rng(6);
+    const bc: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      const m = agent.trainStep(toyBatch(rng, 64));
+      expect([m.criticLoss, m.criticGradNorm, m.targetQMean, m.qLoss]).toEqual([0, 0, 0, 0]);
+      expect(m.actorLoss).toBe(m.bcLoss);
+      bc.push(m.bcLoss);
+    }
+    expect(mean(bc.slice(-20))).toBeLessThan(0.5 * mean(bc.slice(0, 20)));
+    const after = agent.namedTensors();
+    let actorMoved = false;
+    for (const [k, v] of before) {
+      const same = Array.from(after.get(k)!.data).every((x, i) => x === v.data[i]);
+      if (k.startsWith('critic')) expect(same, k).toBe(true);
+      if (k.startsWith('actor.') && !same) actorMoved = true;
+    }
+    expect(actorMoved).toBe(true);
+    expect(() => agent.act(new Float32Array([0.1]), 4, new Rng(1))).toThrow(/trainCritic = false.*use n = 1/);
+    expect(agent.act(new Float32Array([0.1]), 1, new Rng(1))).toHaveLength(1);
+    expect(() => agent.criticStep(toyBatch(rng, 8))).toThrow(/behaviour cloning only/);
+  });
+
   it('rejects malformed batches with the field name', () => {
     const agent = make(tinyConfig(), 12);
     const b = toyBatch(new Rng(11), 8);

@@ -96,6 +96,22 @@ describe('ofql-eval --ckpt <OFQL checkpoint>', () => {
     const wrongEnv = await cli(['--ckpt', broken, '--env', 'halfcheetah-medium-v2', '--episodes', '1', '--workers', '1']);
     expect(wrongEnv.code).not.toBe(0);
     expect(wrongEnv.stderr).toMatch(/config\.json: the checkpoint was built for obsDim 11 \/ actDim 3.*halfcheetah-medium-v2 has 17 \/ 6/);
+    // A behaviour-cloning checkpoint has no trained critic: critic-ranked samplers are refused.
+    const bcDir = join(dir, 'bc');
+    rmSync(bcDir, { recursive: true, force: true });
+    const bcAgent = createOfqlAgent(
+      makeOfqlConfig({ obsDim: 11, actDim: 3 }, { hiddenDim: 8, depth: 1, timeEmbDim: 4, eta: 0, trainCritic: false }),
+      3,
+    );
+    await saveOfqlCheckpoint(bcDir, bcAgent, { includeTrainingState: false, envId: 'hopper-medium-v2', fsync: false });
+    bcAgent.dispose();
+    const bcDql = await cli(['--ckpt', bcDir, '--sampler', 'dql', '--episodes', '1', '--workers', '1']);
+    expect(bcDql.code).not.toBe(0);
+    expect(bcDql.stderr).toContain(`${join(bcDir, 'config.json')}: trainCritic is false`);
+    expect(bcDql.stderr).toContain("sampler 'dql' cannot rank actions");
+    const bcOne = await cli(['--ckpt', bcDir, '--episodes', '1', '--workers', '1', '--max-episode-steps', '5']);
+    expect(bcOne.stderr).not.toMatch(/error/i);
+    expect(bcOne.code).toBe(0);
     truncateSync(join(broken, 'model.safetensors'), 40);
     const trunc = await cli(['--ckpt', broken, '--env', 'hopper-medium-v2', '--episodes', '1']);
     expect(trunc.code).toBe(2);

@@ -76,12 +76,26 @@ describe('ofql-eval train (CLI)', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain(join(dir, 'missing.hdf5'));
     expect(run([...tiny(join(dir, 'b')), '--eta', '-1']).code).toBe(2);
+    const bcEta = run([...tiny(join(dir, 'b')), '--bc-only', '--eta', '1']);
+    expect(bcEta.code).toBe(2);
+    expect(bcEta.stderr).toMatch(/--bc-only trains without the Q term \(eta = 0\); drop --eta 1/);
+    const bcDql = run([...tiny(join(dir, 'b')), '--bc-only', '--eval-sampler', 'dql', '--eval-every', '5', '--steps', '5']);
+    expect(bcDql.code).toBe(2);
+    expect(bcDql.stderr).toMatch(/--eval-sampler dql ranks actions with the critic/);
+    const bcOut = join(dir, 'bc-run');
+    const bc = run([...tiny(bcOut), '--bc-only', '--steps', '6', '--log-every', '3', '--eval-every', '6', '--eval-episodes', '1', '--eval-max-episode-steps', '5']);
+    expect(bc.stderr + bc.stdout).not.toMatch(/error/i);
+    expect(bc.code).toBe(0);
+    const bcCfg = JSON.parse(readFileSync(join(bcOut, 'latest', 'config.json'), 'utf8'));
+    expect([bcCfg.ofql.eta, bcCfg.ofql.trainCritic]).toEqual([0, false]);
+    expect(readJsonl(join(bcOut, 'metrics.jsonl')).map((l) => l.criticLoss)).toEqual([0, 0]);
+    expect(readJsonl(join(bcOut, 'eval.jsonl')).map((e) => e.error)).toEqual([undefined]);
     const notInt = run([...tiny(join(dir, 'b')), '--steps', '1.5']);
     expect(notInt.code).toBe(2);
     expect(notInt.stderr).toMatch(/--steps must be an integer/);
     const help = run(['--help']);
     expect(help.code).toBe(0);
-    for (const flag of ['--dataset', '--env', '--out', '--steps', '--resume', '--eta', '--batch-size', '--lr', '--grad-norm', '--seed', '--backend', '--hidden', '--depth', '--log-every', '--save-every', '--eval-every', '--eval-episodes']) {
+    for (const flag of ['--bc-only', '--dataset', '--env', '--out', '--steps', '--resume', '--eta', '--batch-size', '--lr', '--grad-norm', '--seed', '--backend', '--hidden', '--depth', '--log-every', '--save-every', '--eval-every', '--eval-episodes']) {
       expect(help.stdout).toContain(flag);
     }
   });

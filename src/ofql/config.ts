@@ -116,6 +116,12 @@ export interface OfqlConfig {
   evalCandidates: number;
   /** Which actor `act` uses: the EMA actor (default here) or the online actor (DQL's sample_action uses self.actor). */
   evalActor: 'ema' | 'online';
+  /**
+   * false = behaviour cloning only (needs eta = 0): the critics are neither trained nor used, so a
+   * step is the actor's BC update alone (about half the cost). The reference "BC (eta = 0)" runs use
+   * it; their checkpoints support only the one-step sampler (no trained critic to rank actions).
+   */
+  trainCritic: boolean;
 }
 
 /** Defaults without the environment-dependent dimensions. */
@@ -147,6 +153,7 @@ export const OFQL_DEFAULTS: Omit<OfqlConfig, 'obsDim' | 'actDim'> = Object.freez
   clipTrainActions: true,
   evalCandidates: 50,
   evalActor: 'ema' as const,
+  trainCritic: true,
 });
 
 /** One row of DQL's per-task table [DQL-main] `hyperparameters`. */
@@ -322,4 +329,8 @@ export function validateConfig(cfg: OfqlConfig): void {
   oneOf('clipTrainActions', [true, false]);
   posInt('evalCandidates');
   oneOf('evalActor', ['ema', 'online']);
+  oneOf('trainCritic', [true, false]);
+  if (!cfg.trainCritic && cfg.eta !== 0) {
+    throw new OfqlConfigError('trainCritic', `false (behaviour cloning) needs eta = 0, got eta ${cfg.eta}`);
+  }
 }

@@ -13,6 +13,7 @@
  *               clip global grad norm (gn); Adam.
  *   3. EMA actor every 5 steps from step 1000 (decay 0.995).
  *   4. target critic soft update (tau 0.005) every step.
+ * With config.trainCritic = false (behaviour cloning, eta = 0) steps 1, the Q term and 4 are skipped.
  *
  * All randomness comes from the agent's seeded Rng on the JS side; the public API takes and returns
  * Float32Arrays only, so callers never hold tensors.
@@ -264,8 +265,8 @@ export function createOfqlAgent(config: OfqlConfig, seed: number): OfqlAgent {
     const { B, s, a } = bt;
     const thisStep = step;
     try {
-      // ---- 1. Critic -----------------------------------------------------------------------
-      const crit = updateCritic(bt);
+      // ---- 1. Critic (skipped in behaviour cloning: nothing reads it) --------------------------
+      const crit: CriticMetrics = cfg.trainCritic ? updateCritic(bt) : { criticLoss: 0, criticGradNorm: 0, targetQMean: 0 };
 
       // ---- 2. Actor ------------------------------------------------------------------------
       // 2a. (t, r) ~ sorted logit-normal pairs, a flowRatio fraction with r = t; noise.
@@ -286,6 +287,11 @@ export function createOfqlAgent(config: OfqlConfig, seed: number): OfqlAgent {
       const { value: actorLossT, grads } = tf.variableGrads(() => {
         const u = actorForward(actor, target.at, r, t, s);
         const bc = behaviourLoss(u, target.uTgt, cfg.bcReduction);
+        if (!cfg.trainCritic) {
+          bcT = tf.keep(bc);
+          qT = tf.keep(tf.scalar(0));
+          return bc;
+        }
         const aNew = oneStepAction(actor, epsNew, s, cfg.clipTrainActions ? cfg.maxAction : undefined);
         const [q1, q2] = criticForward(critic, s, aNew);
         const [qa, qb] = qRole === 1 ? [q1, q2] : [q2, q1];
@@ -311,7 +317,7 @@ export function createOfqlAgent(config: OfqlConfig, seed: number): OfqlAgent {
       else if (ema === 'copy') copyInto(emaVars, actorVars);
 
       // ---- 4. Target critic soft update (every step) -----------------------------------------
-      softUpdate(targetVars, criticVars, cfg.tau);
+      if (cfg.trainCritic) softUpdate(targetVars, criticVars, cfg.tau);
 
       step += 1;
       let nFlow = 0;
@@ -334,6 +340,7 @@ export function createOfqlAgent(config: OfqlConfig, seed: number): OfqlAgent {
 
   function criticStep(batch: TransitionBatch): CriticMetrics {
     checkAlive();
+    if (!cfg.trainCritic) throw new Error('criticStep: this agent is behaviour cloning only (config.trainCritic = false)');
     const bt = batchTensors(batch);
     try {
       return updateCritic(bt);
@@ -350,6 +357,9 @@ export function createOfqlAgent(config: OfqlConfig, seed: number): OfqlAgent {
     }
     const B = obs.length / S;
     const policy = cfg.evalActor === 'online' ? actor : emaActor;
+    if (n > 1 && !cfg.trainCritic) {
+      throw new RangeError(`act: n = ${n} ranks candidates by the critic, which a behaviour-cloning agent (trainCritic = false) never trained; use n = 1`);
+    }
     if (n === 1) {
       return tf.tidy(() => {
         const s = tf.tensor2d(obs, [B, S]);

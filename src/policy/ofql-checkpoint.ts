@@ -76,6 +76,12 @@ export async function createOfqlCheckpointPolicy(spec: PolicySpec, options: Ofql
             `${loaded.envId ? ` (envId ${loaded.envId})` : ''}, but ${spec.envId} has ${spec.observationSize} / ${spec.actionSize}`,
         );
       }
+      if (!config.trainCritic && sampler.name !== 'one-step') {
+        throw new Error(
+          `${loaded.dir}/config.json: trainCritic is false (a behaviour-cloning checkpoint, eta = 0): its critics were never ` +
+            `trained, so sampler '${sampler.name}' cannot rank actions with them; use --sampler one-step`,
+        );
+      }
       return samplerNetsFromAgent(agent, { actor: options.actor });
     } finally {
       agent.dispose(); // the sampler holds its own copies of the two networks it needs

@@ -97,6 +97,7 @@ export type TrainOverrides = Partial<
     | 'flowRatio'
     | 'evalCandidates'
     | 'timeScale'
+    | 'trainCritic'
   >
 >;
 
@@ -581,7 +582,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let pendingEval: Promise<void> | null = null;
   const evalAbort = new AbortController();
   const evalSeed = options.evalSeed ?? seed + 100;
-  const evalSampler = options.evalSampler ?? 'dql';
+  const evalSampler = options.evalSampler ?? (config.trainCritic ? 'dql' : 'one-step');
+  if (!config.trainCritic && evalSampler !== 'one-step') {
+    throw new TrainError({
+      code: 'config',
+      field: '--eval-sampler',
+      detail: `--eval-sampler ${evalSampler} ranks actions with the critic, which behaviour cloning (--bc-only) does not train; use one-step`,
+    });
+  }
   let evalPolicy = '';
   if (evalEvery > 0) {
     // The OFQL checkpoint policy (src/policy/ofql-checkpoint.ts) run by the harness's worker threads;
