@@ -63,6 +63,20 @@ export function mergeResults(inputs: readonly MergeInput[], options: MergeOption
       }
     }
   }
+  // 2. What the policy says about itself (an OFQL checkpoint: sampler and its parameters, actor,
+  // backend) must agree wherever both files report it; checkpoint paths inside it may differ by machine.
+  for (const { file, doc } of inputs.slice(1)) {
+    for (let j = 0; j < fd.results.length; j++) {
+      const a = descriptionIdentity(fd, j);
+      const b = descriptionIdentity(doc, j);
+      if (a !== null && b !== null && a !== b) {
+        throw new MergeError(
+          `${file} is not from the same run as ${first.file}: different policy description for ${fd.results[j]!.envId} ` +
+            `(${JSON.stringify(b)} vs ${JSON.stringify(a)}), e.g. another --sampler, --ofql-actor or --backend`,
+        );
+      }
+    }
+  }
   const shardCounts = new Set(inputs.map((i) => i.doc.settings.shard?.count ?? 1));
   if (shardCounts.size > 1) {
     throw new MergeError(
@@ -198,6 +212,12 @@ function ckptIdentity(d: EvalResultDocument): string | null {
   const p = d.policy;
   if (p.ckpt === null) return null;
   return p.ckptSha256 !== null ? `sha256 ${p.ckptSha256}` : basename(p.ckpt);
+}
+
+function descriptionIdentity(d: EvalResultDocument, j: number): string | null {
+  const text = d.results[j]?.policyDescription ?? null;
+  if (text === null) return null;
+  return d.policy.ckpt ? text.split(d.policy.ckpt).join('<ckpt>') : text;
 }
 
 function shardText(d: EvalResultDocument): string {

@@ -1,0 +1,167 @@
+/**
+ * docs/results.md: the reference checkpoints (eval/checkpoints/) against behaviour cloning and the
+ * behaviour policy, D4RL-normalised over 150 episodes with 95% t intervals, from real runs.
+ *
+ *   npm run results                       # every row, 150 episodes each (~25 min on 2 cores)
+ *   npm run results -- --data data        # also the dataset's own returns (needs `npm run datasets`)
+ *
+ * Only the "## Scores" section of the markdown is (re)written; the rest is prose kept as it is.
+ * Every evaluation is the public CLI (`ofql-eval ... --json`), run as a child process; the raw
+ * result documents go to docs/results/ and the markdown is built only from them, so every number
+ * in the table can be traced to one file and one command.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { EvalResultDocument } from '../eval/result.js';
+import { replaceSection } from './bench-report.js';
+import { readD4rlFile } from '../src/data/d4rl-hdf5.js';
+import { normalizedScore } from '../src/registry.js';
+import { meanConfidenceInterval, mean } from '../src/stats.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const CLI = join(ROOT, 'dist', 'src', 'cli.js');
+const LINEAR_POLICY = join(ROOT, 'dist', 'src', 'behaviour', 'linear-policy.js');
+
+/** The reference runs: one row group per task. Paths relative to the repository root. */
+export const REFERENCE_TASKS = [
+  { task: 'hopper-medium-v2', family: 'hopper', dataset: 'hopper-medium-ars.hdf5' },
+  { task: 'halfcheetah-medium-v2', family: 'halfcheetah', dataset: 'halfcheetah-medium-ars.hdf5' },
+] as const;
+
+interface Row {
+  /** Row label in the table. */
+  label: string;
+  /** File under docs/results/. */
+  file: string;
+  /** CLI arguments after `ofql-eval`. */
+  args: string[];
+}
+
+function rowsFor(t: (typeof REFERENCE_TASKS)[number]): Row[] {
+  const name = t.task.replace(/-v2$/, '');
+  const ofql = `eval/checkpoints/ofql-${name}`;
+  const bc = `eval/checkpoints/bc-${name}`;
+  return [
+    { label: 'OFQL, one-step (1 actor call)', file: `${name}-ofql-one-step.json`, args: ['--ckpt', ofql, '--sampler', 'one-step'] },
+    { label: 'OFQL, DQL sampler (50 candidates, softmax Q)', file: `${name}-ofql-dql.json`, args: ['--ckpt', ofql, '--sampler', 'dql'] },
+    { label: 'BC (eta = 0), one-step', file: `${name}-bc-one-step.json`, args: ['--ckpt', bc, '--sampler', 'one-step'] },
+    {
+      label: 'behaviour policy without its action noise',
+      file: `${name}-behaviour.json`,
+      args: ['--env', t.task, '--policy', LINEAR_POLICY, '--ckpt', join(ROOT, 'eval', 'behaviour', `${t.family}-medium.json`)],
+    },
+  ];
+}
+
+interface DatasetStats {
+  file: string;
+  episodes: number;
+  normalizedMean: number;
+  normalizedCi95: [number, number];
+}
+
+/** Returns of the dataset's complete episodes (ended by `terminals` or `timeouts`), normalised. */
+async function datasetStats(path: string, task: string): Promise<DatasetStats> {
+  const ds = await readD4rlFile(path, { envId: task, nextObservations: false, infos: false });
+  const scores: number[] = [];
+  let ret = 0;
+  for (let i = 0; i < ds.N; i++) {
+    ret += ds.rewards[i]!;
+    if (ds.terminals[i] || ds.timeouts[i]) {
+      scores.push(normalizedScore(task, ret));
+      ret = 0;
+    }
+  }
+  const ci = meanConfidenceInterval(scores);
+  if (!ci) throw new Error(`${path}: fewer than 2 complete episodes`);
+  return { file: relative(ROOT, path), episodes: scores.length, normalizedMean: mean(scores), normalizedCi95: [ci.low, ci.high] };
+}
+
+function evaluateRow(row: Row, out: string, o: { episodes: number; seed: number; workers: number }): EvalResultDocument {
+  const args = [CLI, ...row.args, '--episodes', String(o.episodes), '--seed', String(o.seed), '--workers', String(o.workers), '--progress', 'off', '--json', out];
+  process.stderr.write(`[results] ofql-eval ${args.slice(1).map((a) => relative(ROOT, a) || a).join(' ')}\n`);
+  const r = spawnSync(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.status !== 0) throw new Error(`evaluation '${row.label}' failed with exit code ${r.status} (see above)`);
+  return JSON.parse(readFileSync(out, 'utf8')) as EvalResultDocument;
+}
+
+const fmt = (x: number) => x.toFixed(1);
+
+function checkpointInfo(dir: string): string {
+  const cfg = JSON.parse(readFileSync(join(ROOT, dir, 'config.json'), 'utf8')) as { step: number; ofql: { eta: number; hiddenDim: number; depth: number } };
+  return `step ${cfg.step}, eta ${cfg.ofql.eta}, ${cfg.ofql.depth} x ${cfg.ofql.hiddenDim}`;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      episodes: { type: 'string', default: '150' },
+      seed: { type: 'string', default: '0' },
+      workers: { type: 'string', default: String(cpus().length) },
+      data: { type: 'string' },
+      out: { type: 'string', default: join(ROOT, 'docs', 'results.md') },
+      reuse: { type: 'boolean', default: false },
+    },
+  });
+  const o = { episodes: Number(values.episodes), seed: Number(values.seed), workers: Number(values.workers) };
+  for (const [k, v] of Object.entries(o)) {
+    if (!Number.isInteger(v) || v < (k === 'seed' ? 0 : 1)) throw new RangeError(`--${k} must be an integer >= ${k === 'seed' ? 0 : 1}, got ${String(v)}`);
+  }
+  const resultsDir = join(dirname(values.out!), 'results');
+  mkdirSync(resultsDir, { recursive: true });
+
+  const sections: string[] = [];
+  let machine = '';
+  for (const t of REFERENCE_TASKS) {
+    const name = t.task.replace(/-v2$/, '');
+    const lines = [
+      `### ${t.task} (${name.split('-')[0]} dataset made by \`npm run datasets\`)`,
+      '',
+      `OFQL: \`eval/checkpoints/ofql-${name}\` (${checkpointInfo(`eval/checkpoints/ofql-${name}`)}); ` +
+        `BC: \`eval/checkpoints/bc-${name}\` (${checkpointInfo(`eval/checkpoints/bc-${name}`)}).`,
+      '',
+      '| policy | episodes | normalised score | 95% CI | raw return | result file |',
+      '|---|---:|---:|---|---:|---|',
+    ];
+    for (const row of rowsFor(t)) {
+      const out = join(resultsDir, row.file);
+      const doc = values.reuse && existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as EvalResultDocument) : evaluateRow(row, out, o);
+      const s = doc.results[0]?.summary;
+      if (!doc.complete || !s || !s.normalizedCi95) throw new Error(`${out}: incomplete result`);
+      machine ||= `${doc.runtime.cpus} x ${doc.runtime.cpuModel}, Node ${doc.runtime.node}, ${doc.settings.workers} workers, ${doc.createdAt.slice(0, 10)}`;
+      lines.push(
+        `| ${row.label} | ${s.episodes} | **${fmt(s.normalizedMean)}** | [${fmt(s.normalizedCi95[0])}, ${fmt(s.normalizedCi95[1])}] | ` +
+          `${s.returnMean.toFixed(0)} | [results/${row.file}](results/${row.file}) |`,
+      );
+    }
+    if (values.data) {
+      const ds = await datasetStats(join(values.data, t.dataset), t.task);
+      lines.push(
+        `| behaviour policy as recorded (dataset's complete episodes, action noise included) | ${ds.episodes} | **${fmt(ds.normalizedMean)}** | ` +
+          `[${fmt(ds.normalizedCi95[0])}, ${fmt(ds.normalizedCi95[1])}] | | \`${t.dataset}\` |`,
+      );
+    }
+    sections.push(lines.join('\n'));
+  }
+
+  const section = [
+    '## Scores',
+    '',
+    `Generated by \`npm run results${values.data ? ` -- --data ${values.data}` : ''}\` (scripts/results.ts) on ${machine}.`,
+    `Every row: \`ofql-eval\` with ${o.episodes} episodes, run seed ${o.seed}, D4RL v2 semantics (1000-step limit);`,
+    'normalised score = 100 (R - random) / (expert - random) with the D4RL constants; 95% Student t interval of the mean.',
+    '',
+    ...sections.flatMap((s) => [s, '']),
+  ].join('\n');
+  replaceSection(values.out!, section, '## Scores');
+  process.stderr.write(`[results] wrote ${relative(ROOT, values.out!)}\n`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`results: error: ${(e as Error).message}\n`);
+  process.exit(1);
+});
