@@ -35,6 +35,13 @@ export type ChunkReply =
   | { ok: true; outcome: ChunkOutcome; policyDescription?: string; mujocoVersion: string; threadId: number }
   | { ok: false; error: SerializedError };
 
+/**
+ * Runners (envs + loaded policy) kept per worker, most recently used last. Bounded because a
+ * long-lived pool evaluating many checkpoints would otherwise keep every policy's MuJoCo models and
+ * data until the WASM heap runs out (seen with ARS iterations); 16 covers a whole 9-task suite.
+ * A worker runs one chunk at a time, so an evicted runner is never in use.
+ */
+export const MAX_RUNNERS_PER_WORKER = 16;
 const runners = new Map<string, Promise<EpisodeRunner>>();
 
 function runnerKey(c: RunnerConfig): string {
@@ -44,12 +51,25 @@ function runnerKey(c: RunnerConfig): string {
 async function getRunner(config: RunnerConfig): Promise<EpisodeRunner> {
   const key = runnerKey(config);
   let p = runners.get(key);
-  if (!p) {
-    p = EpisodeRunner.create(config);
+  if (p) {
+    runners.delete(key); // re-insert: most recently used last
     runners.set(key, p);
-    p.catch(() => runners.delete(key));
+    return p;
   }
+  while (runners.size >= MAX_RUNNERS_PER_WORKER) {
+    const [oldKey, old] = runners.entries().next().value as [string, Promise<EpisodeRunner>];
+    runners.delete(oldKey);
+    await old.then((r) => r.close()).catch(() => undefined);
+  }
+  p = EpisodeRunner.create(config);
+  runners.set(key, p);
+  p.catch(() => runners.delete(key));
   return p;
+}
+
+/** Runners this worker holds now (for tests of the bound above). */
+export function cachedRunnerCount(): number {
+  return runners.size;
 }
 
 export default async function runChunk(task: ChunkTask): Promise<ChunkReply> {
