@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOfqlAgent, initBackend, makeOfqlConfig } from '../src/ofql/index.js';
 import { randomBatch } from '../src/ofql/bench.js';
 import { Rng } from '../src/rng.js';
-import { UniformSampler, accumulatedBeta, installExactAdamResume, truncateJsonlAfterStep, tuneRewards } from '../src/train/index.js';
+import { UniformSampler, truncateJsonlAfterStep, tuneRewards } from '../src/train/index.js';
+import { accumulatedBeta } from '../src/ofql/train-step.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -94,7 +95,6 @@ describe('exact Adam restore', () => {
   });
 
   it('an agent restored from weights + Adam + training state continues bit-for-bit', async () => {
-    installExactAdamResume();
     const cfg = makeOfqlConfig({ obsDim: 11, actDim: 3 }, { hiddenDim: 16, batchSize: 32, gradNorm: 9, emaStartStep: 5 });
     const rng = new Rng(5);
     const batches = Array.from({ length: 30 }, () => randomBatch(rng, 32, 11, 3));

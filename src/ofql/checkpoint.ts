@@ -351,7 +351,6 @@ export async function loadOfqlCheckpoint(dir: string, options: LoadOfqlCheckpoin
   }
 
   const { createOfqlAgent } = await import('./train-step.js');
-  if (optimizer) await ensureExactAdamResume();
   const seed = options.seed ?? (typeof stored.seed === 'number' && Number.isSafeInteger(stored.seed) && stored.seed >= 0 ? stored.seed : 0);
   const agent = createOfqlAgent(cfg, seed);
   try {
@@ -363,53 +362,6 @@ export async function loadOfqlCheckpoint(dir: string, options: LoadOfqlCheckpoin
     throw e;
   }
   return { dir: ckpt.dir, config: cfg, checkpointConfig: stored, agent, step, envId: stored.envId, trainerState };
-}
-
-/**
- * Make a restored tf.js Adam continue bit for bit. tf.js AdamOptimizer keeps beta^(t+1) in
- * `accBeta1` / `accBeta2`, updated by one float32 multiplication per step, but `setWeights`
- * recomputes them as pow(beta, t + 1); the two differ in the last bits after some tens of steps, so
- * a resumed run would drift from the uninterrupted one by rounding noise (observed at step 37 in
- * a tiny test). This wraps AdamOptimizer.prototype.setWeights once per process so that, after the
- * original, both accumulators hold the exact float32 product (Math.fround products = correctly
- * rounded float32 multiplications, as the backends' Mul). Same idempotence symbol as
- * src/train/adam-exact-resume.ts, so installing both is harmless. The proper home of the fix is
- * the agent's restoreOptimizer (src/ofql/train-step.ts).
- */
-export async function ensureExactAdamResume(): Promise<void> {
-  const { tf } = await import('./tf.js');
-  const PATCHED = Symbol.for('ofql-eval.adamExactResume');
-  const proto = tf.AdamOptimizer.prototype as unknown as Record<symbol | string, unknown>;
-  if (proto[PATCHED]) return;
-  type Weights = Array<{ name: string; tensor: import('@tensorflow/tfjs').Tensor }>;
-  interface AdamInternals {
-    beta1: number;
-    beta2: number;
-    accBeta1?: import('@tensorflow/tfjs').Variable;
-    accBeta2?: import('@tensorflow/tfjs').Variable;
-    iterations: number;
-  }
-  const original = proto.setWeights as ((this: unknown, w: Weights) => Promise<void>) | undefined;
-  if (typeof original !== 'function') return;
-  const acc = (beta: number, steps: number) => {
-    const b = Math.fround(beta);
-    let x = b;
-    for (let i = 0; i < steps; i++) x = Math.fround(x * b);
-    return x;
-  };
-  proto.setWeights = async function exactSetWeights(this: AdamInternals, weights: Weights): Promise<void> {
-    await original.call(this, weights);
-    const t = this.iterations;
-    if (this.accBeta1 && this.accBeta2 && Number.isSafeInteger(t) && t >= 0) {
-      const b1 = acc(this.beta1, t);
-      const b2 = acc(this.beta2, t);
-      tf.tidy(() => {
-        this.accBeta1!.assign(tf.scalar(b1));
-        this.accBeta2!.assign(tf.scalar(b2));
-      });
-    }
-  };
-  proto[PATCHED] = true;
 }
 
 /**

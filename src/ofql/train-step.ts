@@ -144,6 +144,34 @@ export interface OfqlAgent {
   dispose(): void;
 }
 
+/** float32 value of beta^(steps+1) as tf.js Adam accumulates it: `steps` float32 products. */
+export function accumulatedBeta(beta: number, steps: number): number {
+  const b = Math.fround(beta);
+  let acc = b;
+  for (let i = 0; i < steps; i++) acc = Math.fround(acc * b);
+  return acc;
+}
+
+/**
+ * Make a restored tf.js Adam continue bit for bit. AdamOptimizer keeps beta^(t+1) in `accBeta1` /
+ * `accBeta2`, updated by one float32 multiplication per step, but `setWeights` recomputes them as
+ * pow(beta, t + 1); the two differ in the last bits, so a resumed run would drift from the
+ * uninterrupted one by rounding noise from its first step. Set both to the exact float32 product
+ * (Math.fround products = correctly rounded float32 multiplications, as the backends' Mul).
+ */
+function setExactBiasCorrection(opt: tf.AdamOptimizer, steps: number): void {
+  const o = opt as unknown as { beta1: number; beta2: number; accBeta1?: tf.Variable; accBeta2?: tf.Variable };
+  if (!o.accBeta1 || !o.accBeta2 || !Number.isSafeInteger(steps) || steps < 0) {
+    throw new Error('internal: this tf.js AdamOptimizer has no accBeta1/accBeta2 to restore exactly');
+  }
+  const b1 = accumulatedBeta(o.beta1, steps);
+  const b2 = accumulatedBeta(o.beta2, steps);
+  tf.tidy(() => {
+    o.accBeta1!.assign(tf.scalar(b1));
+    o.accBeta2!.assign(tf.scalar(b2));
+  });
+}
+
 /** Seeds of the agent's independent streams, derived from the user's seed. */
 const STREAM = { actorInit: 0, criticInit: 1, train: 2 } as const;
 
@@ -453,6 +481,7 @@ export function createOfqlAgent(config: OfqlConfig, seed: number): OfqlAgent {
     const iterT = tf.scalar(iter, 'int32');
     await opt.setWeights([{ name: 'iter', tensor: iterT }, ...m, ...s2]);
     tf.dispose([iterT, ...m.map((x) => x.tensor), ...s2.map((x) => x.tensor)]);
+    setExactBiasCorrection(opt, iter);
     return opt;
   }
 

@@ -17,5 +17,4 @@ export {
 } from './trainer.js';
 export { UniformSampler, tuneRewards, REWARD_TUNES, type RewardTune, type SamplerData } from './sampler.js';
 export { JsonlWriter, truncateJsonlAfterStep, readJsonl } from './jsonl.js';
-export { installExactAdamResume, accumulatedBeta } from './adam-exact-resume.js';
 export { createTrainProgress, type TrainProgressMode, type TrainProgressReporter, type TrainProgress } from './progress.js';

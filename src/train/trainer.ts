@@ -44,7 +44,6 @@ import {
   type OfqlMetrics,
 } from '../ofql/index.js';
 import { loadOfqlCheckpoint, readOfqlCheckpointConfig, saveOfqlCheckpoint } from '../ofql/checkpoint.js';
-import { installExactAdamResume } from './adam-exact-resume.js';
 import { TrainError } from './errors.js';
 import { JsonlWriter, truncateJsonlAfterStep } from './jsonl.js';
 import { createTrainProgress, type TrainProgressMode, type TrainProgressReporter } from './progress.js';
@@ -510,7 +509,6 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let elapsedBefore = 0;
   let lastCheckpoint: string | null = null;
   if (resumeFrom) {
-    installExactAdamResume();
     const loaded = await loadOfqlCheckpoint(resumeFrom.dir, { forResume: true, seed });
     agent = loaded.agent;
     const ts = loaded.trainerState!;
