@@ -71,6 +71,8 @@ describe('train', () => {
     expect(cfg).toMatchObject({ envId: 'hopper-medium-v2', step: 300, seed: 0, ofql: { hiddenDim: 32, batchSize: 64, gradNorm: 9, eta: 1, obsDim: 11, actDim: 3 } });
     expect(cfg.dataset).toMatchObject({ rows: 2000, rewardTune: 'no', observationSize: 11, actionSize: 3 });
     expect(cfg.dataset.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(cfg.dataset.contentSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(cfg.dataset.contentSha256).not.toBe(cfg.dataset.sha256);
   });
 
   it('the trainer is exactly sampler -> trainStep, and a saved + reloaded checkpoint acts bit-identically', async () => {
@@ -185,12 +187,18 @@ describe('train', () => {
       const e4 = await train(base('r', { steps: 20, resume: true, seed: 3 })).catch((e) => e);
       expect(e4).toMatchObject({ field: 'seed' });
       const e5 = await train(base('r', { steps: 20, resume: true, dataset: other })).catch((e) => e);
-      expect(e5).toMatchObject({ code: 'resume', file: cfgFile, field: 'dataset.sha256' });
+      expect(e5).toMatchObject({ code: 'resume', file: cfgFile, field: 'dataset.contentSha256' });
+      // The same rollouts in a file with other bytes (as a regenerated HDF5 file): accepted.
+      const same = join(dir, 'hopper-behaviour-rewritten.hdf5');
+      await writeBehaviourDataset(same, { rows: 2000, seed: 1, metadata: { note: 'rewritten' } });
+      expect(readFileSync(same)).not.toEqual(readFileSync(dataset));
+      const again = await train(base('r', { steps: 12, resume: true, dataset: same }));
+      expect(again).toMatchObject({ startStep: 10, step: 12 });
       const e6 = await train(base('r', { steps: 20, resume: true, envId: 'walker2d-medium-v2' })).catch((e) => e);
       expect(e6).toBeInstanceOf(Error); // the dataset's widths already fail for walker2d
       // Flags equal to the stored values, or left out, are fine.
       const ok = await train(base('r', { steps: 20, resume: true, overrides: { batchSize: 64 } }));
-      expect(ok).toMatchObject({ startStep: 10, step: 20 });
+      expect(ok).toMatchObject({ startStep: 12, step: 20 });
     });
   });
 });

@@ -11,7 +11,7 @@ export const HOPPER = { obs: 11, act: 3 } as const;
  */
 export async function writeBehaviourDataset(
   path: string,
-  opts: { rows?: number; obs?: number; act?: number; seed?: number; episodeLength?: number } = {},
+  opts: { rows?: number; obs?: number; act?: number; seed?: number; episodeLength?: number; metadata?: Record<string, string> } = {},
 ): Promise<{ path: string; rows: number }> {
   const { rows = 2000, obs = HOPPER.obs, act = HOPPER.act, seed = 1, episodeLength = 100 } = opts;
   const rng = new Rng(seed);
@@ -54,5 +54,5 @@ export async function writeBehaviourDataset(
       s = next;
     }
   }
-  return writeD4rlFile(path, { observations, actions, rewards, terminals, timeouts });
+  return writeD4rlFile(path, { observations, actions, rewards, terminals, timeouts }, { metadata: opts.metadata });
 }

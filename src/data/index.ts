@@ -20,3 +20,4 @@ export {
   type BoolDtype,
 } from './d4rl-writer.js';
 export { envDims } from './env-dims.js';
+export { d4rlContentSha256, DIGEST_FIELDS } from './digest.js';

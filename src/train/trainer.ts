@@ -23,6 +23,7 @@
  * eval.jsonl beyond the resumed step are removed first.
  */
 import { sha256File } from '../hash.js';
+import { d4rlContentSha256 } from '../data/digest.js';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -222,7 +223,10 @@ const emptyWindow = (): WindowState => ({ count: 0, sums: Object.fromEntries(WIN
 /** What the checkpoint's config.json `dataset` holds. */
 export interface DatasetInfo {
   path: string;
+  /** sha256 of the file's bytes. */
   sha256: string;
+  /** sha256 of its content (src/data/digest.ts): equal for files regenerated from the same rollouts. */
+  contentSha256: string;
   bytes: number;
   /** Rows in the file. */
   rows: number;
@@ -479,6 +483,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const datasetInfo: DatasetInfo = {
     path: datasetPath,
     sha256: await sha256File(datasetPath),
+    contentSha256: d4rlContentSha256(d4rl),
     bytes: statSync(datasetPath).size,
     rows: d4rl.N,
     transitions: q.N,
@@ -490,12 +495,16 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const cfgFile = join(resumeFrom.dir, 'config.json');
     const { checkpointConfig: cc } = await readOfqlCheckpointConfig(resumeFrom.dir);
     const ds = (cc.dataset ?? {}) as Partial<DatasetInfo>;
-    if (ds.sha256 !== undefined && ds.sha256 !== datasetInfo.sha256) {
+    // The content digest decides when the checkpoint has one (a regenerated file differs only in
+    // its HDF5 timestamps); older checkpoints only have the file's sha256.
+    const field = ds.contentSha256 !== undefined ? 'contentSha256' : 'sha256';
+    const theirs = ds[field];
+    if (theirs !== undefined && theirs !== datasetInfo[field]) {
       throw new TrainError({
         code: 'resume',
         file: cfgFile,
-        field: 'dataset.sha256',
-        detail: `--resume: the dataset ${datasetPath} (sha256 ${datasetInfo.sha256.slice(0, 12)}…) is not the one this run was trained on (${ds.path ?? '?'}, sha256 ${ds.sha256.slice(0, 12)}…)`,
+        field: `dataset.${field}`,
+        detail: `--resume: the dataset ${datasetPath} (${field} ${datasetInfo[field].slice(0, 12)}…) is not the one this run was trained on (${ds.path ?? '?'}, ${field} ${theirs.slice(0, 12)}…)`,
       });
     }
   }
