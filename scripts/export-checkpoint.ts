@@ -1,0 +1,52 @@
+/**
+ * Export one checkpoint of a training run as a small, committable reference checkpoint
+ * (eval/checkpoints/<name>): config.json + model.safetensors only (no optimizer state: it doubles
+ * the size and is only for --resume), the dataset path made repository-relative, the dataset's
+ * content digest added when the trainer that wrote it predates it (after checking the file's
+ * sha256 against the one recorded), and the run's metrics.jsonl / train-config.json under
+ * training/ as provenance.
+ *
+ *   node dist/scripts/export-checkpoint.js --run data/runs/ofql-hopper-medium --step 40000 \
+ *     --dataset data/hopper-medium-ars.hdf5 --out eval/checkpoints/ofql-hopper-medium
+ */
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { OFQL_CHECKPOINT_FORMAT, readCheckpointDir, writeCheckpointDir } from '../src/checkpoint/checkpoint-dir.js';
+import { d4rlContentSha256 } from '../src/data/digest.js';
+import { readD4rlFile } from '../src/data/d4rl-hdf5.js';
+import { sha256File } from '../src/hash.js';
+import { validateOfqlCheckpoint } from '../src/ofql/checkpoint.js';
+import { stepDirName } from '../src/train/index.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { run: { type: 'string' }, step: { type: 'string' }, dataset: { type: 'string' }, out: { type: 'string' } } });
+  if (!values.run || !values.step || !values.dataset || !values.out) {
+    throw new Error('usage: export-checkpoint --run <run dir> --step <N> --dataset <the run\'s HDF5 file> --out <dir>');
+  }
+  const src = join(values.run, stepDirName(Number(values.step)));
+  const ckpt = await readCheckpointDir(src, { format: OFQL_CHECKPOINT_FORMAT, loadOptimizer: false });
+  const ds = { ...(ckpt.config.dataset as Record<string, unknown>) };
+  const fileSha = await sha256File(values.dataset);
+  if (fileSha !== ds.sha256) throw new Error(`${values.dataset}: sha256 ${fileSha.slice(0, 12)}… is not the run's dataset (${String(ds.sha256).slice(0, 12)}…)`);
+  const d4rl = await readD4rlFile(values.dataset, { nextObservations: false, infos: false });
+  const content = d4rlContentSha256(d4rl);
+  if (ds.contentSha256 !== undefined && ds.contentSha256 !== content) throw new Error(`${values.dataset}: content digest differs from the recorded one`);
+  ds.contentSha256 = content;
+  const abs = resolve(String(ds.path));
+  ds.path = abs.startsWith(ROOT) ? relative(ROOT, abs) : String(ds.path);
+  await writeCheckpointDir(values.out, { config: { ...ckpt.config, dataset: ds }, tensors: ckpt.tensors, metadata: ckpt.metadata });
+  mkdirSync(join(values.out, 'training'), { recursive: true });
+  for (const f of ['metrics.jsonl', 'train-config.json']) copyFileSync(join(values.run, f), join(values.out, 'training', f));
+  const v = await validateOfqlCheckpoint(values.out);
+  process.stdout.write(`exported ${src} -> ${isAbsolute(values.out) ? values.out : relative(process.cwd(), values.out)} (step ${v.step}, ${v.envId})\n`);
+}
+
+
+main().catch((e: unknown) => {
+  process.stderr.write(`export-checkpoint: error: ${(e as Error).message}\n`);
+  process.exit(1);
+});
