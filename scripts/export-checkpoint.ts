@@ -9,7 +9,7 @@
  *   node dist/scripts/export-checkpoint.js --run data/runs/ofql-hopper-medium --step 40000 \
  *     --dataset data/hopper-medium-ars.hdf5 --out eval/checkpoints/ofql-hopper-medium
  */
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -29,6 +29,7 @@ async function main(): Promise<void> {
   }
   const src = join(values.run, stepDirName(Number(values.step)));
   const ckpt = await readCheckpointDir(src, { format: OFQL_CHECKPOINT_FORMAT, loadOptimizer: false });
+  const v0 = { step: ckpt.config.step as number };
   const ds = { ...(ckpt.config.dataset as Record<string, unknown>) };
   const fileSha = await sha256File(values.dataset);
   if (fileSha !== ds.sha256) throw new Error(`${values.dataset}: sha256 ${fileSha.slice(0, 12)}… is not the run's dataset (${String(ds.sha256).slice(0, 12)}…)`);
@@ -40,7 +41,12 @@ async function main(): Promise<void> {
   ds.path = abs.startsWith(ROOT) ? relative(ROOT, abs) : String(ds.path);
   await writeCheckpointDir(values.out, { config: { ...ckpt.config, dataset: ds }, tensors: ckpt.tensors, metadata: ckpt.metadata });
   mkdirSync(join(values.out, 'training'), { recursive: true });
-  for (const f of ['metrics.jsonl', 'train-config.json']) copyFileSync(join(values.run, f), join(values.out, 'training', f));
+  copyFileSync(join(values.run, 'train-config.json'), join(values.out, 'training', 'train-config.json'));
+  // metrics up to the exported step (the run may have gone on)
+  const metrics = readFileSync(join(values.run, 'metrics.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '' && (JSON.parse(l) as { step: number }).step <= v0.step);
+  writeFileSync(join(values.out, 'training', 'metrics.jsonl'), metrics.map((l) => `${l}\n`).join(''));
   const v = await validateOfqlCheckpoint(values.out);
   process.stdout.write(`exported ${src} -> ${isAbsolute(values.out) ? values.out : relative(process.cwd(), values.out)} (step ${v.step}, ${v.envId})\n`);
 }

@@ -4,6 +4,7 @@
  *
  *   npm run results                       # every row, 150 episodes each (~25 min on 2 cores)
  *   npm run results -- --data data        # also the dataset's own returns (needs `npm run datasets`)
+ *   npm run results -- --only bc,behaviour   # just those rows' result files; then --reuse for the table
  *
  * Only the "## Scores" section of the markdown is (re)written; the rest is prose kept as it is.
  * Every evaluation is the public CLI (`ofql-eval ... --json`), run as a child process; the raw
@@ -24,7 +25,8 @@ import { meanConfidenceInterval, mean } from '../src/stats.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = join(ROOT, 'dist', 'src', 'cli.js');
-const LINEAR_POLICY = join(ROOT, 'dist', 'src', 'behaviour', 'linear-policy.js');
+/** Paths below are relative to ROOT (the evaluations run there), so the result files name no machine. */
+const LINEAR_POLICY = './dist/src/behaviour/linear-policy.js';
 
 /** The reference runs: one row group per task. Paths relative to the repository root. */
 export const REFERENCE_TASKS = [
@@ -52,7 +54,7 @@ function rowsFor(t: (typeof REFERENCE_TASKS)[number]): Row[] {
     {
       label: 'behaviour policy without its action noise',
       file: `${name}-behaviour.json`,
-      args: ['--env', t.task, '--policy', LINEAR_POLICY, '--ckpt', join(ROOT, 'eval', 'behaviour', `${t.family}-medium.json`)],
+      args: ['--env', t.task, '--policy', LINEAR_POLICY, '--ckpt', `eval/behaviour/${t.family}-medium.json`],
     },
   ];
 }
@@ -82,8 +84,8 @@ async function datasetStats(path: string, task: string): Promise<DatasetStats> {
 }
 
 function evaluateRow(row: Row, out: string, o: { episodes: number; seed: number; workers: number }): EvalResultDocument {
-  const args = [CLI, ...row.args, '--episodes', String(o.episodes), '--seed', String(o.seed), '--workers', String(o.workers), '--progress', 'off', '--json', out];
-  process.stderr.write(`[results] ofql-eval ${args.slice(1).map((a) => relative(ROOT, a) || a).join(' ')}\n`);
+  const args = [CLI, ...row.args, '--episodes', String(o.episodes), '--seed', String(o.seed), '--workers', String(o.workers), '--progress', 'off', '--json', relative(ROOT, out)];
+  process.stderr.write(`[results] ofql-eval ${args.slice(1).join(' ')}\n`);
   const r = spawnSync(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
   if (r.status !== 0) throw new Error(`evaluation '${row.label}' failed with exit code ${r.status} (see above)`);
   return JSON.parse(readFileSync(out, 'utf8')) as EvalResultDocument;
@@ -105,12 +107,16 @@ async function main(): Promise<void> {
       data: { type: 'string' },
       out: { type: 'string', default: join(ROOT, 'docs', 'results.md') },
       reuse: { type: 'boolean', default: false },
+      only: { type: 'string' },
     },
   });
   const o = { episodes: Number(values.episodes), seed: Number(values.seed), workers: Number(values.workers) };
   for (const [k, v] of Object.entries(o)) {
     if (!Number.isInteger(v) || v < (k === 'seed' ? 0 : 1)) throw new RangeError(`--${k} must be an integer >= ${k === 'seed' ? 0 : 1}, got ${String(v)}`);
   }
+  // --only a,b: evaluate just the rows whose result file name contains a or b (no markdown);
+  // --reuse: take rows whose result file exists from that file.
+  const only = values.only?.split(',').filter(Boolean);
   const resultsDir = join(dirname(values.out!), 'results');
   mkdirSync(resultsDir, { recursive: true });
 
@@ -118,7 +124,7 @@ async function main(): Promise<void> {
   let machine = '';
   for (const t of REFERENCE_TASKS) {
     const name = t.task.replace(/-v2$/, '');
-    const lines = [
+    const lines = only ? [] : [
       `### ${t.task} (${name.split('-')[0]} dataset made by \`npm run datasets\`)`,
       '',
       `OFQL: \`eval/checkpoints/ofql-${name}\` (${checkpointInfo(`eval/checkpoints/ofql-${name}`)}); ` +
@@ -129,6 +135,7 @@ async function main(): Promise<void> {
     ];
     for (const row of rowsFor(t)) {
       const out = join(resultsDir, row.file);
+      if (only && !only.some((w) => row.file.includes(w))) continue;
       const doc = values.reuse && existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as EvalResultDocument) : evaluateRow(row, out, o);
       const s = doc.results[0]?.summary;
       if (!doc.complete || !s || !s.normalizedCi95) throw new Error(`${out}: incomplete result`);
@@ -138,7 +145,7 @@ async function main(): Promise<void> {
           `${s.returnMean.toFixed(0)} | [results/${row.file}](results/${row.file}) |`,
       );
     }
-    if (values.data) {
+    if (values.data && !only) {
       const ds = await datasetStats(join(values.data, t.dataset), t.task);
       lines.push(
         `| behaviour policy as recorded (dataset's complete episodes, action noise included) | ${ds.episodes} | **${fmt(ds.normalizedMean)}** | ` +
@@ -148,6 +155,10 @@ async function main(): Promise<void> {
     sections.push(lines.join('\n'));
   }
 
+  if (only) {
+    process.stderr.write(`[results] --only ${only.join(',')}: result files written, markdown not updated\n`);
+    return;
+  }
   const section = [
     '## Scores',
     '',
