@@ -248,6 +248,21 @@ describe('OFQL agent', () => {
     expect(() => agent.criticStep(toyBatch(rng, 8))).toThrow(/behaviour cloning only/);
   });
 
+  it('actionAtBound: share of one-step actions at the bound (1 for an actor pushed outside the box; NaN in BC)', () => {
+    const agent = make(tinyConfig({ actorLr: 1e-12, criticLr: 1e-12 }), 8);
+    const batch = toyBatch(new Rng(9), 64);
+    const m0 = agent.trainStep(batch);
+    expect(m0.actionAtBound).toBeGreaterThanOrEqual(0);
+    expect(m0.actionAtBound).toBeLessThan(0.5); // an untrained actor: a ~ eps, mostly inside the box
+    const w = agent.namedTensors();
+    const bias = w.get('actor.final_layer.bias')!;
+    w.set('actor.final_layer.bias', { ...bias, data: Float32Array.from(bias.data, () => 50) }); // a = eps - u ~ -50
+    agent.loadNamedTensors(w);
+    expect(agent.trainStep(batch).actionAtBound).toBe(1);
+    const bc = make(tinyConfig({ trainCritic: false, eta: 0 }), 8);
+    expect(bc.trainStep(batch).actionAtBound).toBeNaN();
+  });
+
   it('rejects malformed batches with the field name', () => {
     const agent = make(tinyConfig(), 12);
     const b = toyBatch(new Rng(11), 8);

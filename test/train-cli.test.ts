@@ -88,7 +88,7 @@ describe('ofql-eval train (CLI)', () => {
     expect(bc.code).toBe(0);
     const bcCfg = JSON.parse(readFileSync(join(bcOut, 'latest', 'config.json'), 'utf8'));
     expect([bcCfg.ofql.eta, bcCfg.ofql.trainCritic]).toEqual([0, false]);
-    expect(readJsonl(join(bcOut, 'metrics.jsonl')).map((l) => l.criticLoss)).toEqual([0, 0]);
+    expect(readJsonl(join(bcOut, 'metrics.jsonl')).map((l) => [l.criticLoss, l.actionAtBound])).toEqual([[0, null], [0, null]]);
     expect(readJsonl(join(bcOut, 'eval.jsonl')).map((e) => e.error)).toEqual([undefined]);
     const notInt = run([...tiny(join(dir, 'b')), '--steps', '1.5']);
     expect(notInt.code).toBe(2);

@@ -4,7 +4,7 @@
  * learning, checkpoint round trip, exact resume (also after a stop in the middle of a metrics window
  * and after a "crash" that lost the newest checkpoint), and the error paths.
  */
-import { mkdtempSync, readFileSync, rmSync, existsSync, readlinkSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, existsSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -57,7 +57,7 @@ describe('train', () => {
     expect(lines.map((l) => l.step)).toEqual([50, 100, 150, 200, 250, 300]);
     for (const l of lines) {
       expect(l.count).toBe(50);
-      for (const k of ['bcLoss', 'qLoss', 'actorLoss', 'criticLoss', 'actorGradNorm', 'criticGradNorm', 'targetQMean', 'stepsPerSec', 'wallTime']) {
+      for (const k of ['bcLoss', 'qLoss', 'actorLoss', 'criticLoss', 'actorGradNorm', 'criticGradNorm', 'targetQMean', 'actionAtBound', 'stepsPerSec', 'wallTime']) {
         expect(Number.isFinite(l[k] as number), k).toBe(true);
       }
     }
@@ -136,6 +136,16 @@ describe('train', () => {
     expect(third.startStep).toBe(20);
     expect(logs.join('\n')).toMatch(/dropped 2 metrics/);
     expect(strip(readJsonl(join(dir, 'split', 'metrics.jsonl')))).toEqual(want);
+    expect(readFileSync(join(dir, 'split', stepDirName(40), 'model.safetensors')).equals(readFileSync(join(dir, 'full', stepDirName(40), 'model.safetensors')))).toBe(true);
+
+    // A checkpoint written before the actionAtBound metric existed (its window lacks the key) resumes.
+    rmSync(join(dir, 'split', stepDirName(40)), { recursive: true });
+    const statePath = join(dir, 'split', stepDirName(20), 'trainer-state.json');
+    const state = JSON.parse(readFileSync(statePath, 'utf8'));
+    delete state.window.sums.actionAtBound;
+    writeFileSync(statePath, JSON.stringify(state));
+    const old = await train(base('split', { steps: 40, saveEvery: 20, resume: true }));
+    expect(old).toMatchObject({ startStep: 20, step: 40 });
     expect(readFileSync(join(dir, 'split', stepDirName(40), 'model.safetensors')).equals(readFileSync(join(dir, 'full', stepDirName(40), 'model.safetensors')))).toBe(true);
   });
 

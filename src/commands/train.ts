@@ -112,7 +112,7 @@ function builder(y: Argv): Argv<TrainArgs> {
     .example('$0 --ckpt runs/hopper/latest --sampler dql', 'evaluate the newest checkpoint (150 episodes)')
     .epilogue(
       'metrics.jsonl: one JSON object per --log-every steps with step, means of bcLoss, qLoss, actorLoss, criticLoss, ' +
-        'actorGradNorm, criticGradNorm, targetQMean, stepsPerSec, wallTime. eval.jsonl: step, normalizedMean, normalizedCi95, ... ' +
+        'actorGradNorm, criticGradNorm, targetQMean, actionAtBound (share of one-step actions at +-1), stepsPerSec, wallTime. eval.jsonl: step, normalizedMean, normalizedCi95, ... ' +
         'Checkpoints: <out>/step-NNNNNNNN/ (resumable OFQL checkpoint directories), <out>/latest -> newest. ' +
         'Ctrl-C finishes the current step, writes a checkpoint and exits 130.',
     ) as unknown as Argv<TrainArgs>;

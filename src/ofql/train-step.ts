@@ -96,6 +96,12 @@ export interface OfqlMetrics extends CriticMetrics {
   ema: 'update' | 'copy' | 'none';
   /** Fraction of the batch with r = t. */
   flowFraction: number;
+  /**
+   * Share of the one-step action entries a_new (the actor's Q-term input) at the action bound
+   * (|a| >= 0.99 maxAction): a policy the Q term drags out of the data shows here first
+   * (docs/results.md). NaN in behaviour cloning (no a_new is computed).
+   */
+  actionAtBound: number;
 }
 
 export interface OfqlTrainingState {
@@ -312,6 +318,7 @@ export function createOfqlAgent(config: OfqlConfig, seed: number): OfqlAgent {
       // 2c. Loss and gradient w.r.t. the actor's variables only (the critic is a fixed function here).
       let bcT: tf.Scalar | undefined;
       let qT: tf.Scalar | undefined;
+      let aNewT: Tensor | undefined;
       const { value: actorLossT, grads } = tf.variableGrads(() => {
         const u = actorForward(actor, target.at, r, t, s);
         const bc = behaviourLoss(u, target.uTgt, cfg.bcReduction);
@@ -321,6 +328,7 @@ export function createOfqlAgent(config: OfqlConfig, seed: number): OfqlAgent {
           return bc;
         }
         const aNew = oneStepAction(actor, epsNew, s, cfg.clipTrainActions ? cfg.maxAction : undefined);
+        aNewT = tf.keep(aNew);
         const [q1, q2] = criticForward(critic, s, aNew);
         const [qa, qb] = qRole === 1 ? [q1, q2] : [q2, q1];
         // |Q_b|.mean() read back as a number = detached (DQL `.detach()`); its ops are not on the
@@ -337,6 +345,14 @@ export function createOfqlAgent(config: OfqlConfig, seed: number): OfqlAgent {
       const bcLoss = bcT!.dataSync()[0]!;
       const qLossValue = qT!.dataSync()[0]!;
       const actorLoss = actorLossT.dataSync()[0]!;
+      let actionAtBound = NaN;
+      if (aNewT) {
+        const av = aNewT.dataSync();
+        let n = 0;
+        for (let i = 0; i < av.length; i++) if (Math.abs(av[i]!) >= 0.99 * cfg.maxAction) n += 1;
+        actionAtBound = n / av.length;
+        aNewT.dispose();
+      }
       tf.dispose([bcT!, qT!, actorLossT, t, r, eps, epsNew, target.at, target.v, target.uTgt]);
 
       // ---- 3. EMA actor (DQL: every 5 steps, from step 1000) ---------------------------------
@@ -360,6 +376,7 @@ export function createOfqlAgent(config: OfqlConfig, seed: number): OfqlAgent {
         qRole,
         ema,
         flowFraction: nFlow / B,
+        actionAtBound,
       };
     } finally {
       tf.dispose([bt.s, bt.a, bt.r, bt.s2, bt.nd]);

@@ -167,6 +167,8 @@ export interface MetricsLine {
   actorGradNorm: number;
   criticGradNorm: number;
   targetQMean: number;
+  /** Share of one-step action entries at the action bound (OfqlMetrics.actionAtBound); null in BC runs. */
+  actionAtBound: number | null;
   /** Training throughput over this line's steps (this session; excludes nothing). */
   stepsPerSec: number;
   /** Seconds of training wall time since the run's first start (summed over resumed sessions). */
@@ -212,7 +214,9 @@ export interface TrainResult {
 }
 
 /** Means accumulated over the current metrics window (restored on resume). */
-const WINDOW_KEYS = ['bcLoss', 'qLoss', 'actorLoss', 'criticLoss', 'actorGradNorm', 'criticGradNorm', 'targetQMean'] as const;
+const WINDOW_KEYS = ['bcLoss', 'qLoss', 'actorLoss', 'criticLoss', 'actorGradNorm', 'criticGradNorm', 'targetQMean', 'actionAtBound'] as const;
+/** Window keys a checkpoint may lack (added later); a resumed window starts them at 0. */
+const WINDOW_KEYS_ADDED = new Set<string>(['actionAtBound']);
 type WindowKey = (typeof WINDOW_KEYS)[number];
 interface WindowState {
   count: number;
@@ -528,10 +532,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       }
       sampler.setState(rngStateFromJson(ts.samplerRng, statePath, 'samplerRng'));
       const w = ts.window as WindowState | undefined;
-      if (!w || typeof w.count !== 'number' || !WINDOW_KEYS.every((k) => typeof w.sums?.[k] === 'number')) {
+      if (!w || typeof w.count !== 'number' || !WINDOW_KEYS.every((k) => typeof w.sums?.[k] === 'number' || (WINDOW_KEYS_ADDED.has(k) && w.sums?.[k] === undefined))) {
         throw new TrainError({ code: 'resume', file: statePath, field: 'window', detail: 'missing or malformed metrics window' });
       }
-      window = { count: w.count, sums: { ...w.sums } };
+      window = { count: w.count, sums: { ...emptyWindow().sums, ...w.sums } };
       elapsedBefore = typeof ts.elapsedSeconds === 'number' ? ts.elapsedSeconds : 0;
       if (agent.step !== resumeFrom.step) {
         throw new TrainError({ code: 'resume', file: statePath, field: 'agentStep', detail: `agent step ${agent.step} != directory step ${resumeFrom.step}` });
@@ -758,7 +762,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         });
       }
       options.onStep?.(m);
-      for (const k of WINDOW_KEYS) window.sums[k] += m[k];
+      for (const k of WINDOW_KEYS) window.sums[k] += Number.isNaN(m[k]) ? 0 : m[k]; // actionAtBound is NaN in BC
       window.count += 1;
       windowSessionSteps += 1;
 
@@ -777,6 +781,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           actorGradNorm: mean('actorGradNorm'),
           criticGradNorm: mean('criticGradNorm'),
           targetQMean: mean('targetQMean'),
+          actionAtBound: config.trainCritic ? mean('actionAtBound') : null,
           stepsPerSec: lastSps,
           wallTime: wallTime(),
           time: new Date().toISOString(),
