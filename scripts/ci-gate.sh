@@ -5,13 +5,13 @@
 #      it must pass;
 #   2. negative control: a deliberately degraded copy of the hopper checkpoint (actor weights + noise,
 #      eval/negative-control.ts) must be reported as a regression (exit 1, not 0 and not 2).
-# GATE_EPISODES (default 30) episodes per checkpoint; reports (Markdown, JUnit XML, JSON) go to
+# GATE_EPISODES (default 100) episodes per checkpoint; reports (Markdown, JUnit XML, JSON) go to
 # GATE_OUT (default: a temporary directory).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-EPISODES="${GATE_EPISODES:-30}"
+EPISODES="${GATE_EPISODES:-100}"
 OUT="${GATE_OUT:-$(mktemp -d -t ofql-gate-XXXXXX)}"
-DEGRADE_SCALE="${GATE_DEGRADE_SCALE:-0.2}"
+DEGRADE_SCALE="${GATE_DEGRADE_SCALE:-0.05}"
 CLI=(node dist/src/cli.js)
 mkdir -p "$OUT"
 echo "score-regression gate: $EPISODES episodes per checkpoint; reports in $OUT"
