@@ -106,9 +106,13 @@ describe('ofql-eval --ckpt <OFQL checkpoint>', () => {
     await saveOfqlCheckpoint(bcDir, bcAgent, { includeTrainingState: false, envId: 'hopper-medium-v2', fsync: false });
     bcAgent.dispose();
     const bcDql = await cli(['--ckpt', bcDir, '--sampler', 'dql', '--episodes', '1', '--workers', '1']);
-    expect(bcDql.code).not.toBe(0);
+    expect(bcDql.code).toBe(2); // refused before any worker starts
     expect(bcDql.stderr).toContain(`${join(bcDir, 'config.json')}: trainCritic is false`);
     expect(bcDql.stderr).toContain("sampler 'dql' cannot rank actions");
+    // the plug-in refuses too (library use, no CLI in front)
+    await expect(
+      createOfqlCheckpointPolicy({ envId: 'hopper-medium-v2', observationSize: 11, actionSize: 3, ckpt: bcDir, seed: 0 }, { sampler: 'best-of-n' }),
+    ).rejects.toThrow(/trainCritic is false .*sampler 'best-of-n'/);
     const bcOne = await cli(['--ckpt', bcDir, '--episodes', '1', '--workers', '1', '--max-episode-steps', '5']);
     expect(bcOne.stderr).not.toMatch(/error/i);
     expect(bcOne.code).toBe(0);

@@ -101,3 +101,16 @@ export function samplerNfe(spec: SamplerSpec): NfeCounts {
     }
   }
 }
+
+/**
+ * A behaviour-cloning checkpoint (config trainCritic = false) has untrained critics: refuse every
+ * sampler that ranks actions with them. `dir` names the checkpoint in the message.
+ */
+export function checkSamplerForCheckpoint(dir: string, trainCritic: boolean, sampler: SamplerName): void {
+  if (!trainCritic && sampler !== 'one-step') {
+    throw new Error(
+      `${dir}/config.json: trainCritic is false (a behaviour-cloning checkpoint, eta = 0): its critics were never ` +
+        `trained, so sampler '${sampler}' cannot rank actions with them; use --sampler one-step`,
+    );
+  }
+}

@@ -18,6 +18,7 @@ import type { ActContext, Policy, PolicySpec } from './types.js';
 import { initBackend, type BackendName } from '../ofql/tensor-backend.js';
 import { loadOfqlCheckpoint } from '../ofql/checkpoint.js';
 import { describeSampler, makeSamplerSpec, sampleActions, samplerNetsFromAgent, type SamplerSpec } from '../ofql/samplers.js';
+import { checkSamplerForCheckpoint } from '../ofql/sampler-spec.js';
 
 /** Mixed into the episode seed so the policy's noise differs from the env's reset-noise stream. */
 export const OFQL_POLICY_STREAM = 0x0f91;
@@ -76,12 +77,7 @@ export async function createOfqlCheckpointPolicy(spec: PolicySpec, options: Ofql
             `${loaded.envId ? ` (envId ${loaded.envId})` : ''}, but ${spec.envId} has ${spec.observationSize} / ${spec.actionSize}`,
         );
       }
-      if (!config.trainCritic && sampler.name !== 'one-step') {
-        throw new Error(
-          `${loaded.dir}/config.json: trainCritic is false (a behaviour-cloning checkpoint, eta = 0): its critics were never ` +
-            `trained, so sampler '${sampler.name}' cannot rank actions with them; use --sampler one-step`,
-        );
-      }
+      checkSamplerForCheckpoint(loaded.dir, config.trainCritic, sampler.name);
       return samplerNetsFromAgent(agent, { actor: options.actor });
     } finally {
       agent.dispose(); // the sampler holds its own copies of the two networks it needs

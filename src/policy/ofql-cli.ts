@@ -88,8 +88,11 @@ export async function prepareOfqlRun(args: Args, cwd: string = process.cwd()): P
   const dir = isAbsolute(ckpt) ? ckpt : resolve(cwd, ckpt);
   const { validateOfqlCheckpoint } = await import('../ofql/checkpoint.js');
   let envId: string | undefined;
+  let trainCritic = true;
   try {
-    ({ envId } = await validateOfqlCheckpoint(dir));
+    let config;
+    ({ envId, config } = await validateOfqlCheckpoint(dir));
+    trainCritic = config.trainCritic;
   } catch (e) {
     throw new PolicyLoadError(OFQL_POLICY_NAME, (e as Error).message, { cause: e });
   }
@@ -109,8 +112,13 @@ export async function prepareOfqlRun(args: Args, cwd: string = process.cwd()): P
     backend: a.backend as 'wasm' | 'cpu' | 'tensorflow' | undefined,
     actor: a['ofql-actor'] as 'ema' | 'online' | undefined,
   };
-  const { makeSamplerSpec, describeSampler } = await import('../ofql/sampler-spec.js');
+  const { makeSamplerSpec, describeSampler, checkSamplerForCheckpoint } = await import('../ofql/sampler-spec.js');
   const spec = makeSamplerSpec(options.sampler ?? 'one-step', options); // RangeError on bad values (a usage error)
+  try {
+    checkSamplerForCheckpoint(dir, trainCritic, spec.name);
+  } catch (e) {
+    throw new PolicyLoadError(OFQL_POLICY_NAME, (e as Error).message, { cause: e });
+  }
   process.env[OFQL_POLICY_ENV] = JSON.stringify(options);
   return { env, policy: { kind: 'module', spec: OFQL_POLICY_NAME, path: ofqlPolicyModulePath() }, description: describeSampler(spec) };
 }
