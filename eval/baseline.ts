@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { mean, meanConfidenceInterval, sampleStd } from '../src/stats.js';
-import { type EvalResultDocument, type PolicyInfo, prettyJson, writeFileAtomic } from './result.js';
+import { type EvalResultDocument, type PolicyInfo, type RunSettings, prettyJson, writeFileAtomic } from './result.js';
 
 export { prettyJson };
 
@@ -55,15 +55,8 @@ export interface BaselinePolicy extends PolicyInfo {
   ofqlOptions?: Record<string, unknown> | null;
 }
 
-export interface BaselineSettings {
-  seed: number;
-  episodes: number;
-  maxEpisodeSteps: number;
-  d4rlComparable: boolean;
-  batchSize: number;
-  chunkSize: number;
-  policyTimeoutMs: number;
-}
+/** The run settings a comparison must match (RunSettings without workers and shard, which do not change scores). */
+export type BaselineSettings = Pick<RunSettings, 'seed' | 'episodes' | 'maxEpisodeSteps' | 'd4rlComparable' | 'batchSize' | 'chunkSize' | 'policyTimeoutMs'>;
 
 export interface BaselineEnv {
   envId: string;

@@ -12,9 +12,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { LocomotionEnv } from '../envs/locomotion-env.js';
-import { makeEnv } from '../src/make-env.js';
 import { PolicyError } from '../src/policy/errors.js';
-import { loadPolicy, policyLabel } from '../src/policy/load.js';
+import { makeEnvsWithPolicy, policyLabel } from '../src/policy/load.js';
 import type { ActContext, Policy, PolicyRef } from '../src/policy/types.js';
 import { deriveSeed } from '../src/rng.js';
 
@@ -145,18 +144,7 @@ export class EpisodeRunner {
     if (!Number.isSafeInteger(config.batchSize) || config.batchSize < 1) {
       throw new RangeError(`batchSize must be a positive integer, got ${String(config.batchSize)}`);
     }
-    const envs: LocomotionEnv[] = [];
-    for (let i = 0; i < config.batchSize; i++) {
-      envs.push(await makeEnv(config.envId, { maxEpisodeSteps: config.maxEpisodeSteps }));
-    }
-    const policy = await loadPolicy(config.policy, {
-      envId: config.envId,
-      observationSize: envs[0].observationSize,
-      actionSize: envs[0].actionSize,
-      ckpt: config.ckpt,
-      seed: config.seed,
-      maxEpisodeSteps: config.maxEpisodeSteps,
-    });
+    const { envs, policy } = await makeEnvsWithPolicy(config);
     return new EpisodeRunner(config, envs, policy);
   }
 

@@ -54,7 +54,8 @@ import {
   sampleTimePairs,
   softUpdate,
 } from '../src/ofql/losses.js';
-import { makeSamplerSpec, sampleActions, samplerNetsFromAgent, type SamplerNets } from '../src/ofql/samplers.js';
+import { sampleActions, samplerNetsFromAgent, type SamplerNets } from '../src/ofql/samplers.js';
+import { makeSamplerSpec } from '../src/ofql/sampler-spec.js';
 
 const SECTION = '## Policy speed (npm run bench:policy)';
 const OBS = 17;

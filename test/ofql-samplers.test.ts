@@ -13,15 +13,12 @@ import { createOfqlAgent, type OfqlAgent } from '../src/ofql/train-step.js';
 import {
   actorParamsFromNamed,
   countingNets,
-  describeSampler,
-  makeSamplerSpec,
   sampleActions,
   samplerNetsFromAgent,
   samplerNetsFromParams,
-  samplerNfe,
   type SamplerNets,
-  type SamplerSpec,
 } from '../src/ofql/samplers.js';
+import { describeSampler, makeSamplerSpec, samplerNfe, type SamplerSpec } from '../src/ofql/sampler-spec.js';
 import type { CriticParams } from '../src/ofql/networks.js';
 
 const S = 3;

@@ -13,9 +13,8 @@
  * action plus N(0, actionNoise^2) per entry; then clipped to [-1, 1] and rounded to float32, so
  * the float32 `actions` written to the file are exactly what the env executed.
  */
-import { makeEnv } from '../make-env.js';
 import type { LocomotionEnv } from '../../envs/locomotion-env.js';
-import { loadPolicy } from '../policy/load.js';
+import { makeEnvsWithPolicy } from '../policy/load.js';
 import type { ActContext, Policy, PolicyRef } from '../policy/types.js';
 import { Rng, deriveSeed } from '../rng.js';
 
@@ -74,16 +73,7 @@ export class CollectRunner {
   }
 
   static async create(config: CollectConfig): Promise<CollectRunner> {
-    const envs: LocomotionEnv[] = [];
-    for (let i = 0; i < config.batchSize; i++) envs.push(await makeEnv(config.envId, { maxEpisodeSteps: config.maxEpisodeSteps }));
-    const policy = await loadPolicy(config.policy, {
-      envId: config.envId,
-      observationSize: envs[0].observationSize,
-      actionSize: envs[0].actionSize,
-      ckpt: config.ckpt,
-      seed: config.seed,
-      maxEpisodeSteps: config.maxEpisodeSteps,
-    });
+    const { envs, policy } = await makeEnvsWithPolicy(config);
     return new CollectRunner(config, envs, policy);
   }
 

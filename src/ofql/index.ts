@@ -64,15 +64,18 @@ export {
   makeSamplerSpec,
   describeSampler,
   samplerNfe,
+  checkSamplerForCheckpoint,
+  type SamplerName,
+  type SamplerSpec,
+  type QgbsParams,
+  type NfeCounts,
+} from './sampler-spec.js';
+export {
   sampleActions,
   samplerNetsFromAgent,
   samplerNetsFromParams,
   actorParamsFromNamed,
   criticParamsFromNamed,
   countingNets,
-  type SamplerName,
-  type SamplerSpec,
-  type QgbsParams,
-  type NfeCounts,
   type SamplerNets,
 } from './samplers.js';

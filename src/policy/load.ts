@@ -7,6 +7,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { BUILTIN_POLICIES, isBuiltinPolicyName } from './builtin.js';
 import { PolicyLoadError } from './errors.js';
 import type { Policy, PolicyFactory, PolicyRef, PolicySpec } from './types.js';
+import { makeEnv } from '../make-env.js';
+import type { LocomotionEnv } from '../../envs/locomotion-env.js';
 
 export const BUILTIN_POLICY_NAMES = Object.keys(BUILTIN_POLICIES) as (keyof typeof BUILTIN_POLICIES)[];
 
@@ -80,4 +82,32 @@ function describeValue(v: unknown): string {
 
 export function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** What a batch runner needs to build its slots: B envs of one id and the policy loaded for them. */
+export interface EnvsWithPolicyConfig {
+  envId: string;
+  maxEpisodeSteps: number;
+  batchSize: number;
+  policy: PolicyRef;
+  ckpt?: string;
+  seed: number;
+}
+
+/**
+ * `batchSize` envs of `envId` and the policy loaded for their widths (shared by the evaluation
+ * runner and the dataset collector, so both give the factory the same spec).
+ */
+export async function makeEnvsWithPolicy(config: EnvsWithPolicyConfig): Promise<{ envs: LocomotionEnv[]; policy: Policy }> {
+  const envs: LocomotionEnv[] = [];
+  for (let i = 0; i < config.batchSize; i++) envs.push(await makeEnv(config.envId, { maxEpisodeSteps: config.maxEpisodeSteps }));
+  const policy = await loadPolicy(config.policy, {
+    envId: config.envId,
+    observationSize: envs[0]!.observationSize,
+    actionSize: envs[0]!.actionSize,
+    ckpt: config.ckpt,
+    seed: config.seed,
+    maxEpisodeSteps: config.maxEpisodeSteps,
+  });
+  return { envs, policy };
 }

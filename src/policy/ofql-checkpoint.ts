@@ -17,8 +17,8 @@ import { Rng, deriveSeed } from '../rng.js';
 import type { ActContext, Policy, PolicySpec } from './types.js';
 import { initBackend, type BackendName } from '../ofql/tensor-backend.js';
 import { loadOfqlCheckpoint } from '../ofql/checkpoint.js';
-import { describeSampler, makeSamplerSpec, sampleActions, samplerNetsFromAgent, type SamplerSpec } from '../ofql/samplers.js';
-import { checkSamplerForCheckpoint } from '../ofql/sampler-spec.js';
+import { sampleActions, samplerNetsFromAgent } from '../ofql/samplers.js';
+import { checkSamplerForCheckpoint, describeSampler, makeSamplerSpec, type SamplerSpec } from '../ofql/sampler-spec.js';
 
 /** Mixed into the episode seed so the policy's noise differs from the env's reset-noise stream. */
 export const OFQL_POLICY_STREAM = 0x0f91;
