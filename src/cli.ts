@@ -19,7 +19,7 @@ import { EnvListError, SUITES } from '../eval/suites.js';
 import { DEFAULT_MAX_EPISODE_STEPS } from './make-env.js';
 import { PolicyLoadError } from './policy/errors.js';
 import { BUILTIN_POLICY_NAMES } from './policy/load.js';
-import { OFQL_CLI_OPTIONS, checkOfqlArgs, isOfqlRun, prepareOfqlRun } from './policy/ofql-cli.js';
+import { POLICY_KIND_OPTIONS, PolicyArgsError, checkPolicyArgs, givenKindFlags, preparePolicy } from './policy/kinds.js';
 import { listEnvs } from './registry.js';
 import { baselineCommand, regressCommand } from './commands/regress.js';
 import { trainCommand } from './commands/train.js';
@@ -58,12 +58,18 @@ interface RunArgs {
   progress: ProgressMode;
 }
 
+/** The policy part of the command line (src/policy/kinds.ts). */
+function policyArgs(a: { policy?: string; ckpt?: string; env?: string[] }): { policy?: string; ckpt?: string; env?: string[]; flags: Record<string, unknown> } {
+  return { policy: a.policy, ckpt: a.ckpt, env: a.env, flags: givenKindFlags(a as unknown as Record<string, unknown>) };
+}
+
 async function runCommand(args: RunArgs, argv: string[]): Promise<number> {
-  // --ckpt <dir> without --policy (or --policy ofql): an OFQL checkpoint (src/policy/ofql-cli.ts).
-  const ofqlRun = isOfqlRun(args) ? await prepareOfqlRun(args) : null;
+  // Every kind of policy (built-in, plug-in, OFQL checkpoint, ...) is checked here, before workers start.
+  const prepared = await preparePolicy(policyArgs(args));
+  if (prepared.env === undefined) throw new UsageError('Missing required argument: env (give the environment(s), e.g. --env hopper-medium-v2)');
   const { doc, failed, signal: signalName } = await runEvaluationForCli({
-    env: ofqlRun?.env ?? args.env!,
-    policy: ofqlRun?.policy ?? args.policy!,
+    env: prepared.env,
+    policy: prepared.ref,
     ckpt: args.ckpt,
     episodes: args.episodes,
     seed: args.seed,
@@ -155,7 +161,7 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
             describe: `Built-in (${BUILTIN_POLICY_NAMES.join(', ')}), 'ofql' (an OFQL checkpoint directory given by --ckpt; the default when only --ckpt is given) or path to an ES module whose default export is async (spec) => ({ act(obs, n) })`,
           })
           .option('ckpt', { type: 'string', describe: 'Checkpoint passed to the policy factory as spec.ckpt (absolute path); alone: an OFQL checkpoint directory (--env defaults to its envId)' })
-          .options(OFQL_CLI_OPTIONS)
+          .options(POLICY_KIND_OPTIONS)
           .option('episodes', { alias: 'n', type: 'number', default: DEFAULT_EPISODES, describe: 'Episodes per environment (whole run, all shards)' })
           .option('seed', { alias: 's', type: 'number', default: 0, describe: 'Run seed; episode i resets with deriveSeed(seed, i)' })
           .option('workers', {
@@ -190,7 +196,8 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
             default: 'auto' as const,
             describe: 'Progress on stderr: bar on a TTY, plain lines (every 5 s) otherwise',
           })
-          .check((a) => {
+          .check((parsed) => {
+            const a = parsed as unknown as RunArgs; // the kind options' index signature hides the named flags' types
             for (const [name, min] of INT_OPTIONS) {
               const v = (a as unknown as Record<string, unknown>)[name];
               if (Array.isArray(v)) usageFail(`--${name} was given more than once`);
@@ -209,8 +216,8 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
               }
             }
             if (a.env !== undefined && a.env.some((e) => typeof e !== 'string' || e.trim() === '')) usageFail('--env needs a value');
-            const ofqlProblem = checkOfqlArgs(a);
-            if (ofqlProblem !== null) usageFail(ofqlProblem);
+            const policyProblem = checkPolicyArgs(policyArgs(a));
+            if (policyProblem !== null) usageFail(policyProblem);
             return true;
           })
           .example('$0 -e hopper-medium-v2 -p random -o out.json', '150 random-policy episodes')
@@ -263,7 +270,7 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
   try {
     await parser.parseAsync();
   } catch (err) {
-    if (err instanceof UsageError || err instanceof EnvListError || err instanceof RangeError) {
+    if (err instanceof UsageError || err instanceof PolicyArgsError || err instanceof EnvListError || err instanceof RangeError) {
       warn(`ofql-eval: error: ${err.message}\nRun 'ofql-eval --help' for usage.`);
       return EXIT_USAGE;
     }

@@ -178,9 +178,9 @@ export async function resolveCollectPolicy(
   }
   if (isOfql) {
     if (ckpt === undefined) throw new CollectUsageError('--policy ofql needs --ckpt <OFQL checkpoint directory>');
-    const { prepareOfqlRun } = await import('../policy/ofql-cli.js');
-    const run = await prepareOfqlRun({ ...ofqlOptions, policy, ckpt, env: [envId] }, cwd);
-    return { ref: run.policy, ckpt: ckptAbs };
+    const { preparePolicy } = await import('../policy/kinds.js');
+    const prepared = await preparePolicy({ policy, ckpt, env: [envId], flags: ofqlOptions }, cwd);
+    return { ref: prepared.ref, ckpt: ckptAbs };
   }
   if (policy !== undefined) {
     const ref = resolvePolicyRef(policy, cwd);

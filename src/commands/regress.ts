@@ -46,7 +46,8 @@ import { type EvalResultDocument, ResultFormatError, readResultFile, writeFileAt
 import { EnvListError } from '../../eval/suites.js';
 import { DEFAULT_MAX_EPISODE_STEPS } from '../make-env.js';
 import { PolicyLoadError } from '../policy/errors.js';
-import { OFQL_CLI_OPTIONS, OFQL_POLICY_NAME, isOfqlRun, prepareOfqlRun } from '../policy/ofql-cli.js';
+import { POLICY_KIND_OPTIONS, PolicyArgsError, givenKindFlags, policyKindOf, preparePolicy } from '../policy/kinds.js';
+import { OFQL_CLI_OPTIONS } from '../policy/ofql-cli.js';
 import type { PolicyRef } from '../policy/types.js';
 import { runEvaluationForCli } from './run-evaluation.js';
 
@@ -86,7 +87,7 @@ interface RunFlags {
   'save-results'?: string;
 }
 
-const RUN_FLAGS = ['env', 'policy', 'ckpt', 'episodes', 'seed', 'workers', 'batch-size', 'max-episode-steps', 'policy-timeout', 'progress', ...Object.keys(OFQL_CLI_OPTIONS)];
+const RUN_FLAGS = ['env', 'policy', 'ckpt', 'episodes', 'seed', 'workers', 'batch-size', 'max-episode-steps', 'policy-timeout', 'progress', ...Object.keys(POLICY_KIND_OPTIONS)];
 const INT_FLAGS: [keyof RunFlags, number][] = [
   ['episodes', 2],
   ['seed', 0],
@@ -143,46 +144,40 @@ function addRunFlags<T>(y: Argv<T>, fromBaseline: boolean): Argv<T> {
     .option('policy-timeout', { type: 'number', describe: 'Limit per act() call (ms; 0 = none)', ...dflt(String(DEFAULT_POLICY_TIMEOUT_MS)), group: 'Evaluation (instead of --results):' })
     .option('progress', { choices: ['auto', 'bar', 'lines', 'off'] as const, describe: 'Progress on stderr', defaultDescription: 'auto', group: 'Evaluation (instead of --results):' })
     .option('save-results', { type: 'string', describe: 'Also write the result document of the evaluation here', group: 'Evaluation (instead of --results):' })
-    .options(OFQL_CLI_OPTIONS)
+    .options(POLICY_KIND_OPTIONS)
     .group(
-      OFQL_OPTION_NAMES,
+      Object.keys(OFQL_CLI_OPTIONS),
       fromBaseline ? "OFQL checkpoints (--ckpt <dir> with --policy ofql or no --policy; default: the baseline's):" : 'OFQL checkpoints (--ckpt <dir> with --policy ofql or no --policy):',
     ) as unknown as Argv<T>;
-}
-
-const OFQL_OPTION_NAMES = Object.keys(OFQL_CLI_OPTIONS);
-
-/** The OFQL sampler options given on the command line (keys of OFQL_CLI_OPTIONS), or null when none. */
-function givenOfqlOptions(a: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(OFQL_OPTION_NAMES.filter((k) => a[k] !== undefined).map((k) => [k, a[k]]));
 }
 
 interface ResolvedPolicy {
   policy: string | PolicyRef;
   env: string[] | undefined;
-  /** OFQL sampler options used (null: not an OFQL checkpoint run). */
+  /** Kind-specific flags used (e.g. the OFQL sampler; null: a built-in or plug-in policy). */
   ofqlOptions: Record<string, unknown> | null;
 }
 
 /**
- * The policy of an evaluation, as the default command resolves it: `--ckpt <dir>` without
- * `--policy`, or `--policy ofql`, evaluates an OFQL checkpoint directory (src/policy/ofql-cli.ts;
- * --env then defaults to the checkpoint's task); anything else goes to `evaluate` as given.
+ * The policy of an evaluation, as the default command resolves it (src/policy/kinds.ts);
+ * `inherited`: kind flags not given default to these (regress: the baseline's).
  */
 async function resolvePolicy(
   a: { policy?: string; ckpt?: string; env?: string[] },
   given: Record<string, unknown>,
   inherited: Record<string, unknown> = {},
 ): Promise<ResolvedPolicy> {
-  if (a.policy === OFQL_POLICY_NAME && a.ckpt === undefined) throw new CommandUsageError('--policy ofql needs --ckpt <OFQL checkpoint directory>');
-  if (isOfqlRun(a)) {
-    const ofqlOptions = { ...inherited, ...given };
-    const prepared = await prepareOfqlRun({ ...ofqlOptions, policy: a.policy, ckpt: a.ckpt, env: a.env } as Parameters<typeof prepareOfqlRun>[0]);
-    return { policy: prepared.policy, env: prepared.env, ofqlOptions };
+  // Inherited flags count only for the kind they belong to (an OFQL baseline's sampler does not follow a plug-in).
+  const kind = policyKindOf({ policy: a.policy, ckpt: a.ckpt });
+  const own = Object.fromEntries(Object.entries(inherited).filter(([k]) => kind !== undefined && k in kind.options));
+  let prepared;
+  try {
+    prepared = await preparePolicy({ policy: a.policy, ckpt: a.ckpt, env: a.env, flags: { ...own, ...given } });
+  } catch (e) {
+    if (e instanceof PolicyArgsError) throw new CommandUsageError(e.message);
+    throw e;
   }
-  const names = Object.keys(given);
-  if (names.length) throw new CommandUsageError(`--${names[0]} only applies to OFQL checkpoints (--ckpt <dir> without --policy, or --policy ofql)`);
-  return { policy: a.policy!, env: a.env, ofqlOptions: null };
+  return { policy: prepared.ref, env: prepared.env, ofqlOptions: prepared.flags };
 }
 
 function checkFlags(a: Record<string, unknown>): true {
@@ -236,7 +231,7 @@ async function baselineMain(a: BaselineArgs, argv: string[]): Promise<number> {
     if (a.policy === undefined && a.ckpt === undefined) {
       throw new CommandUsageError('give --results <result.json>, or --env and --policy (or --ckpt <OFQL checkpoint directory>) to run the evaluation');
     }
-    const resolved = await resolvePolicy(a, givenOfqlOptions(a as unknown as Record<string, unknown>));
+    const resolved = await resolvePolicy(a, givenKindFlags(a as unknown as Record<string, unknown>));
     if (resolved.env === undefined) throw new CommandUsageError('give the environment(s): --env <ids|suite>');
     ofqlOptions = resolved.ofqlOptions;
     const ckptAbs = a.ckpt === undefined ? null : isAbsolute(a.ckpt) ? a.ckpt : resolve(a.ckpt);
@@ -357,7 +352,7 @@ async function regressMain(a: RegressArgs, argv: string[]): Promise<number> {
       // OFQL checkpoints: sampler options not given default to the ones the baseline was run with.
       const resolved = await resolvePolicy(
         { policy: policyName, ckpt, env: a.env ?? baseline.envs.map((e) => e.envId) },
-        givenOfqlOptions(a as unknown as Record<string, unknown>),
+        givenKindFlags(a as unknown as Record<string, unknown>),
         baseline.policy.ofqlOptions ?? {},
       );
       ev = await runEvaluationForCli({

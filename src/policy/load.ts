@@ -60,7 +60,7 @@ export async function loadPolicy(ref: PolicyRef, spec: PolicySpec): Promise<Poli
   }
   let policy: unknown;
   try {
-    policy = await factory(spec);
+    policy = await factory(ref.kind === 'module' && ref.options !== undefined ? { ...spec, options: ref.options } : spec);
   } catch (err) {
     throw new PolicyLoadError(label, `the factory threw for ${spec.envId}: ${errorText(err)}`, { cause: err });
   }

@@ -5,9 +5,8 @@
  * Each worker thread calls the default export once per environment: it initialises the
  * TensorFlow.js backend in that thread, loads the checkpoint (evaluation only: the optimizer file is
  * not read), and builds the sampler. Options come from `createOfqlCheckpointPolicy(spec, options)`
- * when used as a library, or, for the default export (what the CLI's workers load), from the
- * environment variable OFQL_EVAL_OFQL_POLICY (JSON of OfqlPolicyOptions), which the CLI sets
- * before the worker threads start (worker threads inherit the parent's environment).
+ * when used as a library, or, for the default export (what the CLI's workers load), from
+ * `spec.options`: the options the PolicyRef carries (src/policy/ofql-cli.ts builds it).
  *
  * Randomness: row j of an `act` call draws from an Rng seeded with
  * deriveSeed(deriveSeed(episodeSeed_j, OFQL_POLICY_STREAM), step_j), so an episode's actions depend
@@ -23,9 +22,6 @@ import { checkSamplerForCheckpoint, describeSampler, makeSamplerSpec, type Sampl
 /** Mixed into the episode seed so the policy's noise differs from the env's reset-noise stream. */
 export const OFQL_POLICY_STREAM = 0x0f91;
 
-/** Environment variable the CLI uses to hand the options to worker threads. */
-export { OFQL_POLICY_ENV } from './ofql-cli.js';
-import { OFQL_POLICY_ENV } from './ofql-cli.js';
 
 export interface OfqlPolicyOptions {
   /** Default 'one-step'. */
@@ -42,19 +38,6 @@ export interface OfqlPolicyOptions {
   backend?: BackendName;
   /** Which actor to act with (default: the checkpoint's config.evalActor, normally 'ema'). */
   actor?: 'ema' | 'online';
-}
-
-/** Read OfqlPolicyOptions from OFQL_EVAL_OFQL_POLICY (empty when unset). */
-export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): OfqlPolicyOptions {
-  const raw = env[OFQL_POLICY_ENV];
-  if (raw === undefined || raw === '') return {};
-  try {
-    const v = JSON.parse(raw) as unknown;
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
-    return v as OfqlPolicyOptions;
-  } catch (e) {
-    throw new Error(`${OFQL_POLICY_ENV} must hold a JSON object of OFQL policy options (${(e as Error).message})`);
-  }
 }
 
 /** The sampler spec the options describe (RangeError naming the bad field). */
@@ -116,7 +99,7 @@ export async function createOfqlCheckpointPolicy(spec: PolicySpec, options: Ofql
   };
 }
 
-/** Default export (a policy module): options from OFQL_EVAL_OFQL_POLICY. */
+/** Default export (a policy module): options from the PolicyRef (`spec.options`, src/policy/ofql-cli.ts). */
 export default async function factory(spec: PolicySpec): Promise<Policy> {
-  return createOfqlCheckpointPolicy(spec, optionsFromEnv());
+  return createOfqlCheckpointPolicy(spec, (spec.options ?? {}) as OfqlPolicyOptions);
 }

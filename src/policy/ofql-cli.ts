@@ -1,20 +1,18 @@
 /**
- * The CLI side of the OFQL checkpoint policy (src/policy/ofql-checkpoint.ts): its command-line
- * options, their checks, and turning `--ckpt <dir>` (no `--policy`, or `--policy ofql`) into the
- * policy module reference + environment list the evaluator runs.
+ * The OFQL checkpoint policy kind (src/policy/ofql-checkpoint.ts runs in the workers): its
+ * command-line options, their checks, and turning `--ckpt <dir>` (no `--policy`, or `--policy
+ * ofql`) into the policy reference + environment list the evaluator runs (src/policy/kinds.ts).
  *
- * Kept out of src/cli.ts so that the CLI needs only a few lines, and so that TensorFlow.js is
- * imported (dynamically) only when an OFQL checkpoint is actually evaluated.
+ * TensorFlow.js is imported (dynamically, in the workers) only when an OFQL checkpoint is
+ * actually evaluated; this file reads only the checkpoint's JSON and safetensors headers.
  */
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { packageRoot } from '../mujoco/bridge.js';
 import { PolicyLoadError } from './errors.js';
+import type { PolicyArgs, PolicyKind, PreparedPolicy } from './kinds.js';
 import type { PolicyRef } from './types.js';
-
-/** Environment variable that hands the CLI's OFQL policy options to the worker threads (JSON). */
-export const OFQL_POLICY_ENV = 'OFQL_EVAL_OFQL_POLICY';
 
 /** `--policy` value that selects the OFQL checkpoint policy (also the default when only --ckpt is given). */
 export const OFQL_POLICY_NAME = 'ofql';
@@ -39,34 +37,7 @@ export const OFQL_CLI_OPTIONS = {
   'ofql-actor': { choices: ['ema', 'online'] as const, describe: "OFQL checkpoints: act with the EMA or the online actor (default: the checkpoint's evalActor)" },
 } as const;
 
-const OPTION_NAMES = Object.keys(OFQL_CLI_OPTIONS) as (keyof typeof OFQL_CLI_OPTIONS)[];
-
-type Args = { policy?: string; ckpt?: string; env?: string[] };
-
-/** Is this run an OFQL checkpoint evaluation? */
-export function isOfqlRun(a: Args): boolean {
-  return a.policy === OFQL_POLICY_NAME || (a.policy === undefined && a.ckpt !== undefined);
-}
-
-/** Synchronous checks for yargs `.check`: returns an error message or null. */
-export function checkOfqlArgs(args: Args): string | null {
-  const a = args as Args & Record<string, unknown>;
-  for (const name of OPTION_NAMES) if (Array.isArray(a[name])) return `--${name} was given more than once`;
-  if (a.policy === undefined && a.ckpt === undefined) {
-    return 'Missing required argument: policy (give --policy random|zero|./my-policy.mjs, or --ckpt <OFQL checkpoint directory>)';
-  }
-  if (a.policy === OFQL_POLICY_NAME && a.ckpt === undefined) return "--policy ofql needs --ckpt <OFQL checkpoint directory>";
-  const given = OPTION_NAMES.filter((n) => a[n] !== undefined);
-  if (!isOfqlRun(a) && given.length > 0) {
-    return `--${given[0]} only applies to OFQL checkpoints (--ckpt <dir> without --policy, or --policy ofql)`;
-  }
-  if (a.env === undefined && !isOfqlRun(a)) return 'Missing required argument: env (give the environment(s), e.g. --env hopper-medium-v2)';
-  for (const n of ['sampler-n', 'qgbs-k', 'qgbs-b', 'qgbs-m', 'qgbs-snr', 'qgbs-eta', 'qgbs-kappa'] as const) {
-    const v = a[n];
-    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v))) return `--${n} must be a number`;
-  }
-  return null;
-}
+const NUMBER_FLAGS = ['sampler-n', 'qgbs-k', 'qgbs-b', 'qgbs-m', 'qgbs-snr', 'qgbs-eta', 'qgbs-kappa'] as const;
 
 /** Path of the compiled policy module the workers import. */
 export function ofqlPolicyModulePath(): string {
@@ -76,16 +47,37 @@ export function ofqlPolicyModulePath(): string {
   throw new Error(`ofql-eval: compiled OFQL policy module not found (looked for ${candidates.join(', ')}); run 'npm run build' first`);
 }
 
+/** The OfqlPolicyOptions (src/policy/ofql-checkpoint.ts) the flags describe. */
+function policyOptionsOfFlags(f: Readonly<Record<string, unknown>>): Record<string, string | number> {
+  const options: Record<string, unknown> = {
+    sampler: f.sampler,
+    n: f['sampler-n'],
+    K: f['qgbs-k'],
+    B: f['qgbs-b'],
+    M: f['qgbs-m'],
+    SNR: f['qgbs-snr'],
+    eta: f['qgbs-eta'],
+    kappa: f['qgbs-kappa'],
+    backend: f.backend,
+    actor: f['ofql-actor'],
+  };
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Record<string, string | number>;
+}
+
+/** The module reference the workers load for an OFQL checkpoint, with its options. */
+export function ofqlPolicyRef(options: Record<string, string | number>): PolicyRef {
+  return { kind: 'module', spec: OFQL_POLICY_NAME, path: ofqlPolicyModulePath(), options };
+}
+
 /**
- * For an OFQL run: check the checkpoint (config + every tensor name / shape, no optimizer), pick the
- * environment from its config when --env is absent, validate the sampler options, and hand them to
- * the worker threads (environment variable, set before the pool starts). Returns what to evaluate.
- * Checkpoint problems become PolicyLoadError naming the file.
+ * Check the checkpoint (config + every tensor name / shape, no optimizer), pick the environment
+ * from its config when --env is absent, and validate the sampler options. Checkpoint problems
+ * become PolicyLoadError naming the file.
  */
-export async function prepareOfqlRun(args: Args, cwd: string = process.cwd()): Promise<{ env: string[]; policy: PolicyRef; description: string }> {
-  const a = args as Args & Record<string, unknown>;
+async function prepareOfqlPolicy(a: PolicyArgs, cwd: string): Promise<PreparedPolicy> {
   const ckpt = a.ckpt!;
   const dir = isAbsolute(ckpt) ? ckpt : resolve(cwd, ckpt);
+  const flags = a.flags ?? {};
   const { validateOfqlCheckpoint } = await import('../ofql/checkpoint.js');
   let envId: string | undefined;
   let trainCritic = true;
@@ -100,25 +92,32 @@ export async function prepareOfqlRun(args: Args, cwd: string = process.cwd()): P
   if (env === undefined) {
     throw new PolicyLoadError(OFQL_POLICY_NAME, `${join(dir, 'config.json')} has no envId; give --env`);
   }
-  const options = {
-    sampler: a.sampler as string | undefined,
-    n: a['sampler-n'] as number | undefined,
-    K: a['qgbs-k'] as number | undefined,
-    B: a['qgbs-b'] as number | undefined,
-    M: a['qgbs-m'] as number | undefined,
-    SNR: a['qgbs-snr'] as number | undefined,
-    eta: a['qgbs-eta'] as number | undefined,
-    kappa: a['qgbs-kappa'] as number | undefined,
-    backend: a.backend as 'wasm' | 'cpu' | 'tensorflow' | undefined,
-    actor: a['ofql-actor'] as 'ema' | 'online' | undefined,
-  };
-  const { makeSamplerSpec, describeSampler, checkSamplerForCheckpoint } = await import('../ofql/sampler-spec.js');
-  const spec = makeSamplerSpec(options.sampler ?? 'one-step', options); // RangeError on bad values (a usage error)
+  const options = policyOptionsOfFlags(flags);
+  const { makeSamplerSpec, checkSamplerForCheckpoint } = await import('../ofql/sampler-spec.js');
+  const spec = makeSamplerSpec((options.sampler as string | undefined) ?? 'one-step', options); // RangeError on bad values (a usage error)
   try {
     checkSamplerForCheckpoint(dir, trainCritic, spec.name);
   } catch (e) {
     throw new PolicyLoadError(OFQL_POLICY_NAME, (e as Error).message, { cause: e });
   }
-  process.env[OFQL_POLICY_ENV] = JSON.stringify(options);
-  return { env, policy: { kind: 'module', spec: OFQL_POLICY_NAME, path: ofqlPolicyModulePath() }, description: describeSampler(spec) };
+  const given = Object.fromEntries(Object.keys(OFQL_CLI_OPTIONS).filter((k) => flags[k] !== undefined).map((k) => [k, flags[k]]));
+  return { kind: 'ofql', ref: ofqlPolicyRef(options), env, flags: given };
 }
+
+/** `--ckpt <dir>` alone, or `--policy ofql --ckpt <dir>`. */
+export const ofqlKind: PolicyKind = {
+  name: 'ofql',
+  label: 'OFQL checkpoints',
+  selectedBy: '--ckpt <OFQL checkpoint directory> without --policy, or --policy ofql',
+  options: OFQL_CLI_OPTIONS,
+  claims: (a) => a.policy === OFQL_POLICY_NAME || (a.policy === undefined && a.ckpt !== undefined),
+  check(a) {
+    if (a.ckpt === undefined) return '--policy ofql needs --ckpt <OFQL checkpoint directory>';
+    for (const n of NUMBER_FLAGS) {
+      const v = a.flags?.[n];
+      if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v))) return `--${n} must be a number`;
+    }
+    return null;
+  },
+  prepare: prepareOfqlPolicy,
+};

@@ -24,7 +24,12 @@ export interface PolicySpec {
   seed?: number;
   /** Episode horizon of the run (1000 unless `--max-episode-steps`). */
   maxEpisodeSteps?: number;
+  /** Options of the policy's kind (e.g. the OFQL sampler), as its PolicyRef carries them. */
+  options?: Readonly<PolicyOptions>;
 }
+
+/** JSON-like options a policy kind hands its factory in the workers (structured-cloned). */
+export type PolicyOptions = Record<string, string | number | boolean | null>;
 
 /**
  * Optional third argument of `act`: which episode each row belongs to. The arrays are reused
@@ -71,6 +76,8 @@ export type PolicyRef =
       spec: string;
       /** Absolute file path. */
       path: string;
+      /** Given to the factory as `spec.options` (src/policy/kinds.ts). */
+      options?: PolicyOptions;
     };
 
 export type BuiltinPolicyName = 'random' | 'zero';

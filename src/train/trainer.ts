@@ -45,6 +45,7 @@ import {
   type OfqlMetrics,
 } from '../ofql/index.js';
 import { loadOfqlCheckpoint, readOfqlCheckpointConfig, saveOfqlCheckpoint } from '../ofql/checkpoint.js';
+import type { PolicyRef } from '../policy/types.js';
 import { TrainError } from './errors.js';
 import { JsonlWriter, truncateJsonlAfterStep } from './jsonl.js';
 import { createTrainProgress, type TrainProgressMode, type TrainProgressReporter } from './progress.js';
@@ -601,14 +602,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       detail: `--eval-sampler ${evalSampler} ranks actions with the critic, which behaviour cloning (--bc-only) does not train; use one-step`,
     });
   }
-  let evalPolicy = '';
+  let evalPolicy: PolicyRef | null = null;
   if (evalEvery > 0) {
     // The OFQL checkpoint policy (src/policy/ofql-checkpoint.ts) run by the harness's worker threads;
-    // its options travel in an environment variable the workers inherit.
-    const { ofqlPolicyModulePath, OFQL_POLICY_ENV } = await import('../policy/ofql-cli.js');
-    evalPolicy = ofqlPolicyModulePath();
+    // its options travel in the policy reference.
+    const { ofqlPolicyRef } = await import('../policy/ofql-cli.js');
     const n = evalSampler === 'dql' || evalSampler === 'best-of-n' ? config.evalCandidates : undefined;
-    process.env[OFQL_POLICY_ENV] = JSON.stringify({ sampler: evalSampler, n, backend: 'wasm' });
+    evalPolicy = ofqlPolicyRef({ sampler: evalSampler, backend: 'wasm', ...(n === undefined ? {} : { n }) });
   }
 
   const sessionStart = performance.now();
@@ -663,7 +663,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     try {
       const doc = await evaluate({
         env: envId,
-        policy: evalPolicy,
+        policy: evalPolicy!,
         ckpt: dir,
         episodes: evalEpisodes,
         seed: evalSeed,
