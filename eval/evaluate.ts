@@ -50,6 +50,8 @@ import type { ChunkReply } from './worker.js';
 export const DEFAULT_EPISODES = 150;
 export const DEFAULT_BATCH_SIZE = 8;
 export const DEFAULT_POLICY_TIMEOUT_MS = 60_000;
+/** Default limit on a policy factory: generous, since OFQL / TF.js setup takes seconds on a loaded machine. */
+export const DEFAULT_POLICY_LOAD_TIMEOUT_MS = 120_000;
 
 export interface EvaluateOptions {
   /** Env ids and/or suite names (`d4rl-locomotion`), or one comma-separated string. */
@@ -72,6 +74,8 @@ export interface EvaluateOptions {
   maxEpisodeSteps?: number;
   /** Limit per act() call in ms (default 60000); 0 disables. */
   policyTimeoutMs?: number;
+  /** Limit on the policy factory (per worker and env) in ms (default 120000); 0 disables. */
+  policyLoadTimeoutMs?: number;
   /** Run only this share (`{index, count}` or 'i/n'). */
   shard?: Shard | string | null;
   /** Abort to stop early (Ctrl-C): the partial result is returned, `complete: false`. */
@@ -156,6 +160,10 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResultDocu
   if (!(Number.isFinite(policyTimeoutMs) && policyTimeoutMs >= 0)) {
     throw new RangeError(`policy timeout must be a non-negative number of ms, got ${String(policyTimeoutMs)}`);
   }
+  const policyLoadTimeoutMs = options.policyLoadTimeoutMs ?? DEFAULT_POLICY_LOAD_TIMEOUT_MS;
+  if (!(Number.isFinite(policyLoadTimeoutMs) && policyLoadTimeoutMs >= 0)) {
+    throw new RangeError(`policy load timeout must be a non-negative number of ms, got ${String(policyLoadTimeoutMs)}`);
+  }
   const shard = typeof options.shard === 'string' ? parseShard(options.shard) : (options.shard ?? null);
   if (shard) parseShard(`${shard.index}/${shard.count}`);
   const policyRef = typeof options.policy === 'string' ? resolvePolicyRef(options.policy, cwd) : options.policy;
@@ -206,6 +214,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResultDocu
     ckpt: ckpt ?? undefined,
     seed,
     policyTimeoutMs,
+    policyLoadTimeoutMs,
   }));
 
   let failure: string | null = null;
@@ -351,15 +360,22 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResultDocu
       maybeDone();
     };
 
-    // Watchdog for act() calls that never return (synchronous loops), and progress ticks.
+    // Watchdog for act() calls and factories that never return (synchronous loops), and progress ticks.
     const graceMs = Math.max(200, policyTimeoutMs * 0.2);
-    const watchdogMs = policyTimeoutMs > 0 ? Math.min(1000, Math.max(20, policyTimeoutMs / 4)) : 0;
+    const watchdogMs = watchdogPeriodMs(policyTimeoutMs, policyLoadTimeoutMs);
     const watchdog =
       watchdogMs > 0
         ? setInterval(() => {
             const now = Date.now();
             for (const f of inFlight) {
               const head = new Float64Array(f.watch, 0, WATCH.headerSlots);
+              const hung = hungFactoryMessage(head, now, policyLoadTimeoutMs, label, envIds[f.job.envIndex]);
+              if (hung !== null && f.abortReason === null) {
+                f.abortReason = 'timeout';
+                fail(hung);
+                continue;
+              }
+              if (!(policyTimeoutMs > 0)) continue;
               const startedMs = head[WATCH.actStart];
               if (startedMs > 0 && now - startedMs > policyTimeoutMs + graceMs && f.abortReason === null) {
                 const rows = head[WATCH.actRows];
@@ -427,6 +443,22 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResultDocu
   };
   if (failure !== null) throw new EvaluationError(failure, doc);
   return doc;
+}
+
+/** How often the watchdog looks (0 = no limits to watch). */
+function watchdogPeriodMs(policyTimeoutMs: number, loadTimeoutMs: number): number {
+  const limits = [policyTimeoutMs, loadTimeoutMs].filter((ms) => ms > 0);
+  return limits.length === 0 ? 0 : Math.min(1000, Math.max(20, Math.min(...limits) / 4));
+}
+
+/**
+ * A factory stuck past its limit (a synchronous loop its own timer cannot interrupt; the worker's
+ * timer reports async ones first): the run's error, or null. Grace as for act().
+ */
+function hungFactoryMessage(head: Float64Array, now: number, loadTimeoutMs: number, label: string, envId: string): string | null {
+  const startedMs = head[WATCH.loadStart];
+  if (!(loadTimeoutMs > 0) || !(startedMs > 0) || now - startedMs <= loadTimeoutMs + Math.max(200, loadTimeoutMs * 0.2)) return null;
+  return `policy ${label}: the factory did not return within --policy-load-timeout ${loadTimeoutMs} ms for ${envId}; its worker was terminated`;
 }
 
 function buildEnvResult(s: EnvState): EnvResult {

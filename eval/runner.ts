@@ -29,6 +29,8 @@ export interface RunnerConfig {
   seed: number;
   /** Per-act-call limit in ms; 0 = none. */
   policyTimeoutMs: number;
+  /** Limit on building the envs and the policy in ms; 0 or absent = none. */
+  policyLoadTimeoutMs?: number;
 }
 
 /** How one episode ended. */
@@ -68,8 +70,10 @@ export const WATCH = {
   envSteps: 2,
   /** Episodes finished so far in this chunk. */
   episodesDone: 3,
+  /** Date.now() when the worker began building envs + policy (factory), 0 when not. */
+  loadStart: 4,
   /** Float64 slots before the Int32 episode-id list. */
-  headerSlots: 4,
+  headerSlots: 5,
 } as const;
 
 export function watchBufferBytes(batchSize: number): number {

@@ -13,7 +13,7 @@
 import { threadId } from 'node:worker_threads';
 import { loadMujoco, mujocoVersion } from '../src/mujoco/bridge.js';
 import { PolicyError, PolicyLoadError } from '../src/policy/errors.js';
-import { EpisodeRunner, type ChunkOutcome, type RunnerConfig } from './runner.js';
+import { EpisodeRunner, WATCH, type ChunkOutcome, type RunnerConfig } from './runner.js';
 
 export interface ChunkTask {
   config: RunnerConfig;
@@ -45,7 +45,7 @@ export const MAX_RUNNERS_PER_WORKER = 16;
 const runners = new Map<string, Promise<EpisodeRunner>>();
 
 function runnerKey(c: RunnerConfig): string {
-  return JSON.stringify([c.envId, c.maxEpisodeSteps, c.batchSize, c.policy, c.ckpt ?? null, c.seed, c.policyTimeoutMs]);
+  return JSON.stringify([c.envId, c.maxEpisodeSteps, c.batchSize, c.policy, c.ckpt ?? null, c.seed, c.policyTimeoutMs, c.policyLoadTimeoutMs ?? 0]);
 }
 
 async function getRunner(config: RunnerConfig): Promise<EpisodeRunner> {
@@ -77,7 +77,7 @@ export default async function runChunk(task: ChunkTask): Promise<ChunkReply> {
   let version: string;
   try {
     version = mujocoVersion(await loadMujoco());
-    runner = await getRunner(task.config);
+    runner = await withLoadWatch(task.watch, () => getRunner(task.config));
   } catch (err) {
     if (err instanceof PolicyLoadError) {
       return { ok: false, error: { name: err.name, message: err.message, kind: 'policy-load' } };
@@ -113,6 +113,17 @@ export default async function runChunk(task: ChunkTask): Promise<ChunkReply> {
     // error, then end the thread (after the answer is posted) so Piscina replaces it.
     setTimeout(() => process.exit(70), 0);
     throw err instanceof Error ? err : new Error(String(err));
+  }
+}
+
+/** Mark the watch record while the runner (envs + policy factory) is built, for the main thread's watchdog. */
+async function withLoadWatch<T>(watch: SharedArrayBuffer | undefined, build: () => Promise<T>): Promise<T> {
+  const head = watch ? new Float64Array(watch, 0, WATCH.headerSlots) : undefined;
+  if (head) head[WATCH.loadStart] = Date.now();
+  try {
+    return await build();
+  } finally {
+    if (head) head[WATCH.loadStart] = 0;
   }
 }
 

@@ -8,7 +8,7 @@
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { DEFAULT_BATCH_SIZE, DEFAULT_EPISODES, DEFAULT_POLICY_TIMEOUT_MS, packageVersion } from '../eval/evaluate.js';
+import { DEFAULT_BATCH_SIZE, DEFAULT_EPISODES, DEFAULT_POLICY_LOAD_TIMEOUT_MS, DEFAULT_POLICY_TIMEOUT_MS, packageVersion } from '../eval/evaluate.js';
 import { formatSummary } from '../eval/format.js';
 import { MergeError, mergeResults } from '../eval/merge.js';
 import { defaultWorkerCount } from '../eval/pool.js';
@@ -53,6 +53,7 @@ interface RunArgs {
   'batch-size': number;
   'max-episode-steps': number;
   'policy-timeout': number;
+  'policy-load-timeout': number;
   shard?: string;
   json?: string;
   progress: ProgressMode;
@@ -77,6 +78,7 @@ async function runCommand(args: RunArgs, argv: string[]): Promise<number> {
     batchSize: args['batch-size'],
     maxEpisodeSteps: args['max-episode-steps'],
     policyTimeoutMs: args['policy-timeout'],
+    policyLoadTimeoutMs: args['policy-load-timeout'],
     shard: args.shard ?? null,
     command: ['ofql-eval', ...argv],
     progress: args.progress,
@@ -123,6 +125,7 @@ const INT_OPTIONS: [keyof RunArgs, number][] = [
   ['batch-size', 1],
   ['max-episode-steps', 1],
   ['policy-timeout', 0],
+  ['policy-load-timeout', 0],
 ];
 
 export async function main(argv: string[] = hideBin(process.argv)): Promise<number> {
@@ -185,6 +188,11 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
             type: 'number',
             default: DEFAULT_POLICY_TIMEOUT_MS,
             describe: 'Fail the run if one act() call takes longer (ms; 0 = no limit)',
+          })
+          .option('policy-load-timeout', {
+            type: 'number',
+            default: DEFAULT_POLICY_LOAD_TIMEOUT_MS,
+            describe: "Fail the run if the policy's factory (per worker and env) takes longer (ms; 0 = no limit)",
           })
           .option('shard', {
             type: 'string',

@@ -12,6 +12,7 @@
 import type { Options } from 'yargs';
 import { resolvePolicyRef } from './load.js';
 import { ofqlKind } from './ofql-cli.js';
+import { pythonKind } from './python-cli.js';
 import type { PolicyRef } from './types.js';
 
 /** What the command line says about the policy. */
@@ -66,7 +67,7 @@ const pluginKind: PolicyKind = {
 };
 
 /** First match wins; more specific kinds come first. */
-export const POLICY_KINDS: readonly PolicyKind[] = [ofqlKind, pluginKind];
+export const POLICY_KINDS: readonly PolicyKind[] = [ofqlKind, pythonKind, pluginKind];
 
 /** Every kind's own flags, for `.options(...)` of each command that takes a policy. */
 export const POLICY_KIND_OPTIONS: Readonly<Record<string, Options>> = Object.assign({}, ...POLICY_KINDS.map((k) => k.options));

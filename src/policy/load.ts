@@ -60,8 +60,13 @@ export async function loadPolicy(ref: PolicyRef, spec: PolicySpec): Promise<Poli
   }
   let policy: unknown;
   try {
-    policy = await factory(ref.kind === 'module' && ref.options !== undefined ? { ...spec, options: ref.options } : spec);
+    policy = await settleWithin(
+      factory(ref.kind === 'module' && ref.options !== undefined ? { ...spec, options: ref.options } : spec),
+      spec.loadTimeoutMs ?? 0,
+      () => new PolicyLoadError(label, `the factory did not return within --policy-load-timeout ${spec.loadTimeoutMs} ms for ${spec.envId}`),
+    );
   } catch (err) {
+    if (err instanceof PolicyLoadError) throw err;
     throw new PolicyLoadError(label, `the factory threw for ${spec.envId}: ${errorText(err)}`, { cause: err });
   }
   if (policy === null || typeof policy !== 'object' || typeof (policy as Policy).act !== 'function') {
@@ -71,6 +76,20 @@ export async function loadPolicy(ref: PolicyRef, spec: PolicySpec): Promise<Poli
     );
   }
   return policy as Policy;
+}
+
+/** `value` (awaited), or the error of `onTimeout` after `ms` (0 = wait forever). */
+async function settleWithin<T>(value: T | Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  if (!(ms > 0)) return value;
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), ms);
+  });
+  try {
+    return await Promise.race([Promise.resolve(value), limit]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function describeValue(v: unknown): string {
@@ -92,6 +111,10 @@ export interface EnvsWithPolicyConfig {
   policy: PolicyRef;
   ckpt?: string;
   seed: number;
+  /** Passed to the factory as spec.policyTimeoutMs. */
+  policyTimeoutMs?: number;
+  /** Limit on the factory (ms; 0 or absent = none), also spec.loadTimeoutMs. */
+  policyLoadTimeoutMs?: number;
 }
 
 /**
@@ -108,6 +131,8 @@ export async function makeEnvsWithPolicy(config: EnvsWithPolicyConfig): Promise<
     ckpt: config.ckpt,
     seed: config.seed,
     maxEpisodeSteps: config.maxEpisodeSteps,
+    policyTimeoutMs: config.policyTimeoutMs,
+    loadTimeoutMs: config.policyLoadTimeoutMs,
   });
   return { envs, policy };
 }

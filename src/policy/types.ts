@@ -24,6 +24,10 @@ export interface PolicySpec {
   seed?: number;
   /** Episode horizon of the run (1000 unless `--max-episode-steps`). */
   maxEpisodeSteps?: number;
+  /** The run's limit per act() call in ms (`--policy-timeout`; 0 = none), for policies that act elsewhere. */
+  policyTimeoutMs?: number;
+  /** The run's limit on this factory in ms (`--policy-load-timeout`; 0 = none; the evaluator enforces it). */
+  loadTimeoutMs?: number;
   /** Options of the policy's kind (e.g. the OFQL sampler), as its PolicyRef carries them. */
   options?: Readonly<PolicyOptions>;
 }
