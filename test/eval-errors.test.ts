@@ -79,6 +79,19 @@ describe('a misbehaving policy fails the run, naming the policy and the episode'
   });
 });
 
+describe('a policy factory that never returns fails the run after --policy-load-timeout', () => {
+  it.each([
+    ['hang-factory-async.mjs', /did not return within --policy-load-timeout 500 ms for hopper-medium-v2/],
+    ['hang-factory-sync.mjs', /did not return within --policy-load-timeout 500 ms for hopper-medium-v2; its worker was terminated/],
+  ])('%s', async (file, message) => {
+    const t0 = Date.now();
+    const e = await failure({ policy: fixture(file), policyLoadTimeoutMs: 500 });
+    expect(e.message).toContain(`policy ${fixture(file)}: `);
+    expect(e.message).toMatch(message);
+    expect(Date.now() - t0).toBeLessThan(20_000);
+  });
+});
+
 describe('worker crashes', () => {
   it('a crashed worker’s chunk is retried once on a fresh worker and reported', async () => {
     const marker = join(mkdtempSync(join(tmpdir(), 'ofql-crash-')), 'crashed');

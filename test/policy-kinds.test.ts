@@ -12,6 +12,8 @@ describe('policy kinds (src/policy/kinds.ts)', () => {
     expect(policyKindOf({ policy: 'random' })?.name).toBe('plugin');
     expect(policyKindOf({ policy: './x.mjs', ckpt: 'w.json' })?.name).toBe('plugin');
     expect(policyKindOf({})).toBeUndefined();
+    expect(policyKindOf({ policy: 'py:agent.py' })?.name).toBe('python');
+    expect(policyKindOf({ policy: 'agents/agent.py', ckpt: 'w.npz' })?.name).toBe('python');
     expect(POLICY_KINDS.at(-1)?.name).toBe('plugin');
   });
 
@@ -22,6 +24,8 @@ describe('policy kinds (src/policy/kinds.ts)', () => {
     expect(checkPolicyArgs({ policy: 'ofql' })).toMatch(/--policy ofql needs --ckpt/);
     expect(checkPolicyArgs({ ckpt: 'd', flags: { 'qgbs-k': Number.NaN } })).toMatch(/--qgbs-k must be a number/);
     expect(checkPolicyArgs({ policy: 'random' })).toBeNull();
+    expect(checkPolicyArgs({ policy: 'random', flags: { python: '/usr/bin/python3' } })).toMatch(/--python only applies to Python policies \(--policy py:policy\.py\)/);
+    expect(checkPolicyArgs({ policy: 'py:' })).toMatch(/--policy py: needs a file/);
   });
 
   it('givenKindFlags keeps only the kind flags that were given', () => {
