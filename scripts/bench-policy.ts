@@ -25,6 +25,7 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { replaceSection } from './bench-report.js';
+import { benchPythonBridge } from './bench-python-policy.js';
 import { packageRoot } from '../src/mujoco/bridge.js';
 import { Rng } from '../src/rng.js';
 import { tf } from '../src/ofql/tf.js';
@@ -250,6 +251,8 @@ async function main(): Promise<void> {
     log(`[bench] round ${round} train: OFQL ${train.ofql.at(-1)!.wallMs.toFixed(1)} ms, 5-step BPTT ${train.multi.at(-1)!.wallMs.toFixed(1)} ms`);
   }
   const tensorsAfter = tf.memory().numTensors;
+  const py = await benchPythonBridge(ROUNDS, OBS, ACT);
+  for (const r of py.rows) log(`[bench] python bridge ${r.policy} batch ${r.batch}: ${r.msPerCall.toFixed(3)} ms/call`);
   ms.dispose();
   nets.dispose();
   agent.dispose();
@@ -305,6 +308,7 @@ async function main(): Promise<void> {
     '- Numbers from a shared machine are only as good as its load average (see above: well over 2 on 2 cores means other processes took much of the CPU); ' +
       'the "CPU time" columns (this process\'s user + system time; the wasm backend runs on one thread) are less sensitive to other load than wall time.',
     '',
+    ...pythonBridgeSection(py.rows, py.description, fmt),
   );
   const text = lines.join('\n');
   process.stdout.write(`${text}\n`);
@@ -312,6 +316,26 @@ async function main(): Promise<void> {
     replaceSection(resolve(args.out), text, SECTION);
     log(`[bench] wrote the section to ${args.out}`);
   }
+}
+
+/** The Python bridge table (scripts/bench-python-policy.ts): ms per call and the bridge's share. */
+function pythonBridgeSection(rows: { policy: string; batch: number; msPerCall: number }[], description: string, fmt: (x: number, d?: number) => string): string[] {
+  const ms = (policy: string, batch: number) => rows.find((r) => r.policy === policy && r.batch === batch)!.msPerCall;
+  const out = [
+    '### The same 3 x 256 MLP as a Python policy (numpy, through the bridge)',
+    '',
+    `${description}; no-op = a Python policy returning zeros through the same bridge (frames, pipes, numpy conversion): the bridge's overhead per call.`,
+    '',
+    '| batch | numpy MLP ms per call | no-op ms per call (bridge overhead) | overhead share | actions/s (wall) |',
+    '| ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const b of [...new Set(rows.map((r) => r.batch))]) {
+    const m = ms('numpy MLP 3 x 256', b);
+    const o = ms('no-op', b);
+    out.push(`| ${b} | ${fmt(m, 3)} | ${fmt(o, 3)} | ${fmt((100 * o) / m, 0)} % | ${fmt((b * 1000) / m)} |`);
+  }
+  out.push('');
+  return out;
 }
 
 await main();
