@@ -5,6 +5,7 @@ export {
   episodeSeeds,
   DEFAULT_BATCH_SIZE,
   DEFAULT_EPISODES,
+  DEFAULT_POLICY_LOAD_TIMEOUT_MS,
   DEFAULT_POLICY_TIMEOUT_MS,
   type EvaluateOptions,
   type Progress,
