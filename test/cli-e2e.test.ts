@@ -42,7 +42,7 @@ describe('ofql-eval CLI', () => {
     expect(r.code).toBe(0);
     for (const opt of [
       '--env', '--policy', '--ckpt', '--episodes', '--seed', '--workers', '--batch-size', '--max-episode-steps',
-      '--policy-timeout', '--shard', '--json', '--progress', '--help', '--version', 'merge', 'list',
+      '--policy-timeout', '--policy-load-timeout', '--python', '--shard', '--json', '--progress', '--help', '--version', 'merge', 'list',
     ]) {
       expect(r.stdout).toContain(opt);
     }
@@ -147,6 +147,12 @@ describe('ofql-eval CLI', () => {
     expect(res.episodes.length).toBeGreaterThan(0);
     expect(res.episodes.length + res.pendingEpisodes.length).toBe(600);
     expect(r.stdout).toMatch(/INTERRUPTED \(partial\)/);
+  });
+
+  it('a factory that never returns: exit 1 after --policy-load-timeout, naming the policy and the limit', async () => {
+    const r = await cli(['--env', 'hopper-medium-v2', '--policy', fixture('hang-factory-sync.mjs'), '--policy-load-timeout', '500', ...quick]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/ofql-eval: error: policy .*hang-factory-sync\.mjs: the factory did not return within --policy-load-timeout 500 ms for hopper-medium-v2/);
   });
 
   it('list shows suites, envs and built-in policies', async () => {
