@@ -29,10 +29,13 @@ function bridgeProcesses(): string[] {
   return ps.stdout.split('\n').filter((l) => l.includes(pythonBridgePath()) && !l.includes('--check'));
 }
 
+/** How long a child may take to notice its worker is gone (well below the bridge's 5 s deadline backstop, which this must not rely on). */
+const LEFT_WAIT_MS = 3000;
+
 async function noBridgeLeft(): Promise<string[]> {
   const t0 = Date.now();
   let left = bridgeProcesses();
-  while (left.length > 0 && Date.now() - t0 < 5000) {
+  while (left.length > 0 && Date.now() - t0 < LEFT_WAIT_MS) {
     await new Promise((r) => setTimeout(r, 100));
     left = bridgeProcesses();
   }
