@@ -71,10 +71,8 @@ class BridgeChild {
     this.child.stderr.on('end', () => partial !== '' && this.logLine(partial));
     this.child.stdin.on('error', () => undefined); // a dead child: reported by 'exit'
     this.child.on('error', (err) => this.fail(new Error(`cannot start ${o.python}: ${err.message}`)));
-    this.child.on('exit', (code, signal) => {
-      // Let the last stderr lines (a traceback) arrive before reporting.
-      this.child.stderr.once('close', () => this.fail(new Error(`the Python process exited (${signal ?? `code ${code}`})${this.tail()}`)));
-    });
+    // 'close' (not 'exit'): after the process ended AND its stderr drained, so the traceback is in the tail.
+    this.child.on('close', (code, signal) => this.fail(new Error(`the Python process exited (${signal ?? `code ${code}`})${this.tail()}`)));
     process.once('exit', this.onProcessExit);
   }
 
