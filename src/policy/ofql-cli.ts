@@ -6,11 +6,9 @@
  * TensorFlow.js is imported (dynamically, in the workers) only when an OFQL checkpoint is
  * actually evaluated; this file reads only the checkpoint's JSON and safetensors headers.
  */
-import { existsSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { packageRoot } from '../mujoco/bridge.js';
+import { isAbsolute, join, resolve } from 'node:path';
 import { PolicyLoadError } from './errors.js';
+import { compiledPolicyModule } from './module-path.js';
 import type { PolicyArgs, PolicyKind, PreparedPolicy } from './kinds.js';
 import type { PolicyRef } from './types.js';
 
@@ -41,10 +39,7 @@ const NUMBER_FLAGS = ['sampler-n', 'qgbs-k', 'qgbs-b', 'qgbs-m', 'qgbs-snr', 'qg
 
 /** Path of the compiled policy module the workers import. */
 export function ofqlPolicyModulePath(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [join(here, 'ofql-checkpoint.js'), join(packageRoot, 'dist', 'src', 'policy', 'ofql-checkpoint.js')];
-  for (const c of candidates) if (existsSync(c)) return c;
-  throw new Error(`ofql-eval: compiled OFQL policy module not found (looked for ${candidates.join(', ')}); run 'npm run build' first`);
+  return compiledPolicyModule(import.meta.url, 'ofql-checkpoint.js', 'OFQL policy');
 }
 
 /** The OfqlPolicyOptions (src/policy/ofql-checkpoint.ts) the flags describe. */

@@ -6,10 +6,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { packageRoot } from '../mujoco/bridge.js';
+import { isAbsolute, resolve } from 'node:path';
 import { PolicyLoadError } from './errors.js';
+import { compiledPolicyModule } from './module-path.js';
 import type { PolicyArgs, PolicyKind, PreparedPolicy } from './kinds.js';
 import { pythonBridgePath, type PythonPolicyOptions } from './python-policy.js';
 import type { PolicyRef } from './types.js';
@@ -32,10 +31,7 @@ const isPythonPolicy = (p: string | undefined): boolean => p !== undefined && (p
 
 /** Path of the compiled worker-side module. */
 function pythonPolicyModulePath(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [join(here, 'python-policy.js'), join(packageRoot, 'dist', 'src', 'policy', 'python-policy.js')];
-  for (const c of candidates) if (existsSync(c)) return c;
-  throw new Error(`ofql-eval: compiled Python policy module not found (looked for ${candidates.join(', ')}); run 'npm run build' first`);
+  return compiledPolicyModule(import.meta.url, 'python-policy.js', 'Python policy');
 }
 
 /** The interpreter a run uses: the flag, else the environment variable, else python3. */
