@@ -4,13 +4,15 @@
  * `--ckpt` values it claims, which extra flags it reads, and how it checks its files *before*
  * any worker starts; it answers with the PolicyRef the workers load. `run`, `baseline`, `regress`,
  * `collect` and `train`'s periodic evaluation all go through `preparePolicy`, so a new kind
- * (ONNX, Python, PyTorch files) is one entry in POLICY_KINDS and works everywhere.
+ * (e.g. PyTorch files) is one entry in POLICY_KINDS and works everywhere.
  *
  * Kind-specific options travel to the workers inside the PolicyRef (`ref.options`, structured-
  * cloned with the task) and reach the factory as `spec.options`.
  */
 import type { Options } from 'yargs';
+import { givenFlags } from './given-flags.js';
 import { resolvePolicyRef } from './load.js';
+import { onnxKind } from './onnx-cli.js';
 import { ofqlKind } from './ofql-cli.js';
 import { pythonKind } from './python-cli.js';
 import type { PolicyRef } from './types.js';
@@ -67,7 +69,7 @@ const pluginKind: PolicyKind = {
 };
 
 /** First match wins; more specific kinds come first. */
-export const POLICY_KINDS: readonly PolicyKind[] = [ofqlKind, pythonKind, pluginKind];
+export const POLICY_KINDS: readonly PolicyKind[] = [ofqlKind, onnxKind, pythonKind, pluginKind];
 
 /** Every kind's own flags, for `.options(...)` of each command that takes a policy. */
 export const POLICY_KIND_OPTIONS: Readonly<Record<string, Options>> = Object.assign({}, ...POLICY_KINDS.map((k) => k.options));
@@ -79,7 +81,7 @@ export function policyKindOf(a: PolicyArgs): PolicyKind | undefined {
 
 /** The kind-specific flags that were given (keys of POLICY_KIND_OPTIONS). */
 export function givenKindFlags(args: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  return Object.fromEntries(Object.keys(POLICY_KIND_OPTIONS).filter((k) => args[k] !== undefined).map((k) => [k, args[k]]));
+  return givenFlags(POLICY_KIND_OPTIONS, args);
 }
 
 /**

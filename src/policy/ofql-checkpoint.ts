@@ -12,15 +12,15 @@
  * deriveSeed(deriveSeed(episodeSeed_j, OFQL_POLICY_STREAM), step_j), so an episode's actions depend
  * only on its seed and the checkpoint, not on the worker count or the batch it shares.
  */
-import { Rng, deriveSeed } from '../rng.js';
+import { POLICY_NOISE_STREAM, RowRngs } from './row-rngs.js';
 import type { ActContext, Policy, PolicySpec } from './types.js';
 import { initBackend, type BackendName } from '../ofql/tensor-backend.js';
 import { loadOfqlCheckpoint } from '../ofql/checkpoint.js';
 import { sampleActions, samplerNetsFromAgent } from '../ofql/samplers.js';
 import { checkSamplerForCheckpoint, describeSampler, makeSamplerSpec, type SamplerSpec } from '../ofql/sampler-spec.js';
 
-/** Mixed into the episode seed so the policy's noise differs from the env's reset-noise stream. */
-export const OFQL_POLICY_STREAM = 0x0f91;
+/** Mixed into the episode seed so the policy's noise differs from the env's reset-noise stream (src/policy/row-rngs.ts). */
+export const OFQL_POLICY_STREAM = POLICY_NOISE_STREAM;
 
 
 export interface OfqlPolicyOptions {
@@ -68,8 +68,7 @@ export async function createOfqlCheckpointPolicy(spec: PolicySpec, options: Ofql
   })();
 
   const S = config.obsDim;
-  const rowRngs: Rng[] = [];
-  const fallback = new Rng(deriveSeed(spec.seed ?? 0, OFQL_POLICY_STREAM));
+  const rowRngs = new RowRngs(spec.seed ?? 0);
   let obs32 = new Float32Array(0);
   const actor = options.actor ?? config.evalActor;
   return {
@@ -80,17 +79,7 @@ export async function createOfqlCheckpointPolicy(spec: PolicySpec, options: Ofql
       if (obs32.length < n * S) obs32 = new Float32Array(n * S);
       const o = obs32.subarray(0, n * S);
       o.set(obs.subarray(0, n * S));
-      const rngs: Rng[] = [];
-      for (let j = 0; j < n; j++) {
-        if (ctx) {
-          const seed = deriveSeed(deriveSeed(ctx.episodeSeeds[j]!, OFQL_POLICY_STREAM), ctx.steps[j]!);
-          const r = (rowRngs[j] ??= new Rng(seed));
-          r.seed(seed);
-          rngs.push(r);
-        } else {
-          rngs.push(fallback);
-        }
-      }
+      const rngs = rowRngs.forRows(n, ctx);
       return sampleActions(nets, sampler, o, rngs);
     },
     close() {

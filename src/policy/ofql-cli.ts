@@ -8,6 +8,7 @@
  */
 import { isAbsolute, join, resolve } from 'node:path';
 import { PolicyLoadError } from './errors.js';
+import { givenFlags } from './given-flags.js';
 import { compiledPolicyModule } from './module-path.js';
 import type { PolicyArgs, PolicyKind, PreparedPolicy } from './kinds.js';
 import type { PolicyRef } from './types.js';
@@ -95,7 +96,7 @@ async function prepareOfqlPolicy(a: PolicyArgs, cwd: string): Promise<PreparedPo
   } catch (e) {
     throw new PolicyLoadError(OFQL_POLICY_NAME, (e as Error).message, { cause: e });
   }
-  const given = Object.fromEntries(Object.keys(OFQL_CLI_OPTIONS).filter((k) => flags[k] !== undefined).map((k) => [k, flags[k]]));
+  const given = givenFlags(OFQL_CLI_OPTIONS, flags);
   return { kind: 'ofql', ref: ofqlPolicyRef(options), env, flags: given };
 }
 

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { PolicyLoadError } from './errors.js';
+import { givenFlags } from './given-flags.js';
 import { compiledPolicyModule } from './module-path.js';
 import type { PolicyArgs, PolicyKind, PreparedPolicy } from './kinds.js';
 import { pythonBridgePath, type PythonPolicyOptions } from './python-policy.js';
@@ -78,7 +79,7 @@ async function preparePythonPolicy(a: PolicyArgs, cwd: string): Promise<Prepared
   checkPythonPolicyFile(label, python, file);
   const options: PythonPolicyOptions = { file, python, numpy: flags['python-numpy'] !== false, label };
   const ref: PolicyRef = { kind: 'module', spec: label, path: pythonPolicyModulePath(), options: { ...options } };
-  const used = Object.fromEntries(Object.keys(PYTHON_CLI_OPTIONS).filter((k) => flags[k] !== undefined).map((k) => [k, flags[k]]));
+  const used = givenFlags(PYTHON_CLI_OPTIONS, flags);
   return { kind: 'python', ref, env: a.env, flags: used };
 }
 
