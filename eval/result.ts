@@ -273,7 +273,7 @@ export function writeResultFile(path: string, doc: EvalResultDocument): void {
   writeFileAtomic(path, toJson(doc));
 }
 
-export function writeFileAtomic(path: string, text: string): void {
+export function writeFileAtomic(path: string, text: string | Uint8Array): void {
   const abs = resolve(path);
   mkdirSync(dirname(abs), { recursive: true });
   const tmp = `${abs}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;

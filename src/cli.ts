@@ -24,6 +24,7 @@ import { listEnvs } from './registry.js';
 import { baselineCommand, regressCommand } from './commands/regress.js';
 import { trainCommand } from './commands/train.js';
 import { collectCommand } from './commands/collect.js';
+import { exportOnnxCommand } from './commands/export-onnx.js';
 import { runEvaluationForCli } from './commands/run-evaluation.js';
 
 const EXIT_OK = 0;
@@ -264,6 +265,7 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
     .command(regressCommand(argv, (code) => (exitCode = code)))
     .command(trainCommand((code) => (exitCode = code)))
     .command(collectCommand((code) => (exitCode = code)))
+    .command(exportOnnxCommand((code) => (exitCode = code)))
     .strict()
     .strictOptions()
     .help('help')

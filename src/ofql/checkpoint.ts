@@ -380,6 +380,16 @@ export async function validateOfqlCheckpoint(dir: string): Promise<{ dir: string
   return { dir: ckpt.dir, config, envId: c.envId, step: c.step, resumable: ckpt.resumable };
 }
 
+/**
+ * The networks of an OFQL checkpoint as plain float32 arrays (our [in, out] layout), validated like
+ * validateOfqlCheckpoint, without starting a tensor engine (e.g. for the ONNX export).
+ */
+export async function readOfqlModel(dir: string): Promise<{ dir: string; config: OfqlConfig; envId?: string; step: number; weights: Map<string, NamedArray> }> {
+  const checked = await validateOfqlCheckpoint(dir);
+  const ckpt = await readCheckpointDir(checked.dir, { format: OFQL_CHECKPOINT_FORMAT, maxFormatVersion: OFQL_CHECKPOINT_FORMAT_VERSION, loadOptimizer: false });
+  return { dir: checked.dir, config: checked.config, envId: checked.envId, step: checked.step, weights: toNamedArrays(ckpt.tensors, join(ckpt.dir, CHECKPOINT_FILES.model)) };
+}
+
 /** Read only config.json of an OFQL checkpoint (cheap; e.g. to find its envId). */
 export async function readOfqlCheckpointConfig(dir: string): Promise<{ config: OfqlConfig; checkpointConfig: OfqlCheckpointConfig }> {
   const { readFile } = await import('node:fs/promises');

@@ -1,27 +1,32 @@
 /**
  * Policy plug-in that evaluates an OFQL checkpoint directory (src/ofql/checkpoint.ts):
- * `ofql-eval --ckpt <dir> [--env <id>] [--sampler one-step|dql|best-of-n|qgbs] [--backend wasm|cpu|tensorflow]`.
+ * `ofql-eval --ckpt <dir> [--env <id>] [--sampler one-step|dql|best-of-n|qgbs] [--backend onnx|wasm|cpu|tensorflow]`.
  *
- * Each worker thread calls the default export once per environment: it initialises the
- * TensorFlow.js backend in that thread, loads the checkpoint (evaluation only: the optimizer file is
- * not read), and builds the sampler. Options come from `createOfqlCheckpointPolicy(spec, options)`
- * when used as a library, or, for the default export (what the CLI's workers load), from
- * `spec.options`: the options the PolicyRef carries (src/policy/ofql-cli.ts builds it).
+ * Each worker thread calls the default export once per environment. The one-step sampler runs,
+ * by default, on onnxruntime: the actor is turned into an ONNX graph in memory
+ * (src/ofql/onnx-export.ts; no file is written) and run on the CPU provider with one thread, which
+ * is several times faster than TensorFlow.js at these sizes (docs/benchmarks.md). The other
+ * samplers, and `--backend wasm|cpu|tensorflow`, initialise that TensorFlow.js backend in the
+ * thread, load the checkpoint (evaluation only: the optimizer file is not read), and build the
+ * sampler. Options come from `createOfqlCheckpointPolicy(spec, options)` when used as a library,
+ * or, for the default export (what the CLI's workers load), from `spec.options`: the options the
+ * PolicyRef carries (src/policy/ofql-cli.ts builds it).
  *
- * Randomness: row j of an `act` call draws from an Rng seeded with
- * deriveSeed(deriveSeed(episodeSeed_j, OFQL_POLICY_STREAM), step_j), so an episode's actions depend
- * only on its seed and the checkpoint, not on the worker count or the batch it shares.
+ * Randomness: row j of an `act` call draws from the row Rngs of src/policy/row-rngs.ts, so an
+ * episode's actions depend only on its seed and the checkpoint, not on the worker count or the
+ * batch it shares, and both backends draw the same noise.
  */
 import { POLICY_NOISE_STREAM, RowRngs } from './row-rngs.js';
 import type { ActContext, Policy, PolicySpec } from './types.js';
-import { initBackend, type BackendName } from '../ofql/tensor-backend.js';
-import { loadOfqlCheckpoint } from '../ofql/checkpoint.js';
-import { sampleActions, samplerNetsFromAgent } from '../ofql/samplers.js';
+import type { BackendName } from '../ofql/tensor-backend.js';
+import type { OfqlConfig } from '../ofql/config.js';
 import { checkSamplerForCheckpoint, describeSampler, makeSamplerSpec, type SamplerSpec } from '../ofql/sampler-spec.js';
 
 /** Mixed into the episode seed so the policy's noise differs from the env's reset-noise stream (src/policy/row-rngs.ts). */
 export const OFQL_POLICY_STREAM = POLICY_NOISE_STREAM;
 
+/** onnxruntime for the one-step actor; TensorFlow.js backends for every sampler. */
+export type OfqlPolicyBackend = 'onnx' | BackendName;
 
 export interface OfqlPolicyOptions {
   /** Default 'one-step'. */
@@ -34,8 +39,8 @@ export interface OfqlPolicyOptions {
   SNR?: number;
   eta?: number;
   kappa?: number;
-  /** Default 'wasm'. */
-  backend?: BackendName;
+  /** Default: 'onnx' for the one-step sampler, else 'wasm' (defaultOfqlBackend). */
+  backend?: OfqlPolicyBackend;
   /** Which actor to act with (default: the checkpoint's config.evalActor, normally 'ema'). */
   actor?: 'ema' | 'online';
 }
@@ -45,21 +50,59 @@ export function samplerSpecFromOptions(o: OfqlPolicyOptions): SamplerSpec {
   return makeSamplerSpec(o.sampler ?? 'one-step', { n: o.n, K: o.K, B: o.B, M: o.M, SNR: o.SNR, eta: o.eta, kappa: o.kappa });
 }
 
-export async function createOfqlCheckpointPolicy(spec: PolicySpec, options: OfqlPolicyOptions = {}): Promise<Policy> {
-  if (!spec.ckpt) throw new Error('the OFQL checkpoint policy needs --ckpt <checkpoint directory>');
-  const sampler = samplerSpecFromOptions(options);
-  const backend = options.backend ?? 'wasm';
+/** onnxruntime runs only the one-step actor (the other samplers need the critic and several passes). */
+export function defaultOfqlBackend(sampler: string): OfqlPolicyBackend {
+  return sampler === 'one-step' ? 'onnx' : 'wasm';
+}
+
+/** A message when the backend cannot run the sampler, else null. */
+export function checkOfqlBackend(backend: OfqlPolicyBackend, sampler: string): string | null {
+  return backend === 'onnx' && sampler !== 'one-step' ? `--backend onnx runs the one-step sampler only; --sampler ${sampler} needs --backend wasm, cpu or tensorflow` : null;
+}
+
+function checkDims(dir: string, envId: string | undefined, config: OfqlConfig, spec: PolicySpec): void {
+  if (config.obsDim !== spec.observationSize || config.actDim !== spec.actionSize) {
+    throw new Error(
+      `${dir}/config.json: the checkpoint was built for obsDim ${config.obsDim} / actDim ${config.actDim}` +
+        `${envId ? ` (envId ${envId})` : ''}, but ${spec.envId} has ${spec.observationSize} / ${spec.actionSize}`,
+    );
+  }
+}
+
+function describeCheckpoint(dir: string, step: number, envId: string | undefined): string {
+  return `OFQL checkpoint ${dir} (step ${step}${envId ? `, trained on ${envId}` : ''})`;
+}
+
+/** The one-step actor on onnxruntime (graph built in memory from the checkpoint's weights). */
+async function createOnnxOneStepPolicy(spec: PolicySpec, ckpt: string, options: OfqlPolicyOptions): Promise<Policy> {
+  const { readOfqlModel } = await import('../ofql/checkpoint.js');
+  const { ofqlActorOnnx, OFQL_ONNX_INPUTS, OFQL_ONNX_OUTPUT } = await import('../ofql/onnx-export.js');
+  const { OnnxActor, createOnnxSession, importOnnxRuntime } = await import('./onnx-policy.js');
+  const model = await readOfqlModel(ckpt);
+  checkDims(model.dir, model.envId, model.config, spec);
+  const actor = options.actor ?? model.config.evalActor;
+  const ort = await importOnnxRuntime();
+  const session = await createOnnxSession(ort, ofqlActorOnnx(model.weights, model.config, { actor, producerVersion: 'in memory' }), 1);
+  const binding = { obsInput: OFQL_ONNX_INPUTS.obs, noiseInput: OFQL_ONNX_INPUTS.noise, output: OFQL_ONNX_OUTPUT, batch: 'dynamic' as const };
+  const run = new OnnxActor(ort, session, binding, spec.observationSize, spec.actionSize, spec.seed ?? 0);
+  return {
+    description: `${describeCheckpoint(model.dir, model.step, model.envId)}, sampler one-step, actor ${actor}, backend onnx (onnxruntime ${ort.env.versions.node} CPU)`,
+    act: (obs, n, ctx) => run.act(obs, n, ctx),
+    close: () => run.close(),
+  };
+}
+
+/** Any sampler on a TensorFlow.js backend. */
+async function createTfjsPolicy(spec: PolicySpec, ckpt: string, sampler: SamplerSpec, backend: BackendName, options: OfqlPolicyOptions): Promise<Policy> {
+  const { initBackend } = await import('../ofql/tensor-backend.js');
+  const { loadOfqlCheckpoint } = await import('../ofql/checkpoint.js');
+  const { sampleActions, samplerNetsFromAgent } = await import('../ofql/samplers.js');
   await initBackend(backend);
-  const loaded = await loadOfqlCheckpoint(spec.ckpt, { forResume: false });
+  const loaded = await loadOfqlCheckpoint(ckpt, { forResume: false });
   const { config, agent } = loaded;
   const nets = (() => {
     try {
-      if (config.obsDim !== spec.observationSize || config.actDim !== spec.actionSize) {
-        throw new Error(
-          `${loaded.dir}/config.json: the checkpoint was built for obsDim ${config.obsDim} / actDim ${config.actDim}` +
-            `${loaded.envId ? ` (envId ${loaded.envId})` : ''}, but ${spec.envId} has ${spec.observationSize} / ${spec.actionSize}`,
-        );
-      }
+      checkDims(loaded.dir, loaded.envId, config, spec);
       checkSamplerForCheckpoint(loaded.dir, config.trainCritic, sampler.name);
       return samplerNetsFromAgent(agent, { actor: options.actor });
     } finally {
@@ -72,20 +115,26 @@ export async function createOfqlCheckpointPolicy(spec: PolicySpec, options: Ofql
   let obs32 = new Float32Array(0);
   const actor = options.actor ?? config.evalActor;
   return {
-    description:
-      `OFQL checkpoint ${loaded.dir} (step ${loaded.step}${loaded.envId ? `, trained on ${loaded.envId}` : ''}), ` +
-      `sampler ${describeSampler(sampler)}, actor ${actor}, backend ${backend}`,
+    description: `${describeCheckpoint(loaded.dir, loaded.step, loaded.envId)}, sampler ${describeSampler(sampler)}, actor ${actor}, backend ${backend}`,
     act(obs: Float64Array, n: number, ctx?: ActContext): Float32Array {
       if (obs32.length < n * S) obs32 = new Float32Array(n * S);
       const o = obs32.subarray(0, n * S);
       o.set(obs.subarray(0, n * S));
-      const rngs = rowRngs.forRows(n, ctx);
-      return sampleActions(nets, sampler, o, rngs);
+      return sampleActions(nets, sampler, o, rowRngs.forRows(n, ctx));
     },
     close() {
       nets.dispose();
     },
   };
+}
+
+export async function createOfqlCheckpointPolicy(spec: PolicySpec, options: OfqlPolicyOptions = {}): Promise<Policy> {
+  if (!spec.ckpt) throw new Error('the OFQL checkpoint policy needs --ckpt <checkpoint directory>');
+  const sampler = samplerSpecFromOptions(options);
+  const backend = options.backend ?? defaultOfqlBackend(sampler.name);
+  const problem = checkOfqlBackend(backend, sampler.name);
+  if (problem !== null) throw new RangeError(problem);
+  return backend === 'onnx' ? createOnnxOneStepPolicy(spec, spec.ckpt, options) : createTfjsPolicy(spec, spec.ckpt, sampler, backend, options);
 }
 
 /** Default export (a policy module): options from the PolicyRef (`spec.options`, src/policy/ofql-cli.ts). */

@@ -10,6 +10,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { PolicyLoadError } from './errors.js';
 import { givenFlags } from './given-flags.js';
 import { compiledPolicyModule } from './module-path.js';
+import { checkOfqlBackend, type OfqlPolicyBackend } from './ofql-checkpoint.js';
 import type { PolicyArgs, PolicyKind, PreparedPolicy } from './kinds.js';
 import type { PolicyRef } from './types.js';
 
@@ -17,7 +18,7 @@ import type { PolicyRef } from './types.js';
 export const OFQL_POLICY_NAME = 'ofql';
 
 const SAMPLERS = ['one-step', 'dql', 'best-of-n', 'qgbs'] as const;
-const BACKENDS = ['wasm', 'cpu', 'tensorflow'] as const;
+const BACKENDS = ['onnx', 'wasm', 'cpu', 'tensorflow'] as const;
 
 /** yargs option definitions (no defaults, so that "given" can be told from "not given"). */
 export const OFQL_CLI_OPTIONS = {
@@ -32,7 +33,7 @@ export const OFQL_CLI_OPTIONS = {
   'qgbs-snr': { type: 'number', describe: 'OFQL qgbs: re-noising SNR (default 1.5; re-noise time t = 1/(1+SNR))' },
   'qgbs-eta': { type: 'number', describe: 'OFQL qgbs: trust-region step eta (default 0.3)' },
   'qgbs-kappa': { type: 'number', describe: 'OFQL qgbs: trust-region damping kappa (default 0.001)' },
-  backend: { choices: BACKENDS, describe: 'OFQL checkpoints: TensorFlow.js backend in each worker (default wasm)' },
+  backend: { choices: BACKENDS, describe: 'OFQL checkpoints: onnxruntime (one-step sampler only) or a TensorFlow.js backend in each worker (default onnx for one-step, else wasm)' },
   'ofql-actor': { choices: ['ema', 'online'] as const, describe: "OFQL checkpoints: act with the EMA or the online actor (default: the checkpoint's evalActor)" },
 } as const;
 
@@ -113,7 +114,8 @@ export const ofqlKind: PolicyKind = {
       const v = a.flags?.[n];
       if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v))) return `--${n} must be a number`;
     }
-    return null;
+    const backend = a.flags?.backend as OfqlPolicyBackend | undefined;
+    return backend === undefined ? null : checkOfqlBackend(backend, (a.flags?.sampler as string | undefined) ?? 'one-step');
   },
   prepare: prepareOfqlPolicy,
 };
