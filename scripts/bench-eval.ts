@@ -26,6 +26,10 @@ import type { EvalResultDocument } from '../eval/result.js';
 import { loadMujoco, mujocoVersion, packageRoot } from '../src/mujoco/bridge.js';
 import { bareLoop as bareLoopOnThread, bareLoopThreads } from './bench-bare.js';
 import { replaceSection } from './bench-report.js';
+import { ofqlPolicyRef } from '../src/policy/ofql-cli.js';
+import { preparePolicy } from '../src/policy/kinds.js';
+import type { PolicyRef } from '../src/policy/types.js';
+import { exportOfqlOnnx } from '../src/commands/export-onnx.js';
 
 const ENV = 'hopper-medium-v2';
 const SECTION = '## Evaluation throughput (npm run bench:eval)';
@@ -43,6 +47,8 @@ const EPISODES = Number(args.episodes);
 const REPS = Number(args.reps);
 const SEED = Number(args.seed);
 const MLP = fileURLToPath(new URL('./bench-mlp-policy.js', import.meta.url));
+/** The committed hopper checkpoint of the score gate (a trained 3 x 256 OFQL actor). */
+const OFQL_CKPT = join(packageRoot, 'eval', 'checkpoints', 'ofql-hopper-medium');
 
 interface Row {
   name: string;
@@ -77,9 +83,13 @@ interface Timed {
 }
 
 /** Warm-up: starts every worker, loads MuJoCo, builds envs and policy (same runner key as the timed runs). */
-async function warm(pool: EvalPool, policy: string, batchSize: number): Promise<void> {
-  await evaluate({ env: ENV, policy, episodes: Math.max(8, 4 * pool.workers), seed: SEED, workers: pool.workers, batchSize, pool });
+async function warm(pool: EvalPool, policy: PolicyUnderTest, batchSize: number): Promise<void> {
+  await evaluate({ env: ENV, ...asPolicy(policy), episodes: Math.max(8, 4 * pool.workers), seed: SEED, workers: pool.workers, batchSize, pool });
 }
+
+/** A built-in or module path, or a prepared reference with its checkpoint. */
+type PolicyUnderTest = string | { policy: PolicyRef; ckpt?: string };
+const asPolicy = (p: PolicyUnderTest): { policy: string | PolicyRef; ckpt?: string } => (typeof p === 'string' ? { policy: p } : p);
 
 const coresUsed = new WeakMap<EvalResultDocument, number>();
 
@@ -93,9 +103,9 @@ async function withCores<T>(fn: () => Promise<T>): Promise<{ value: T; cores: nu
   return { value, cores: (c.user + c.system) / 1e6 / wall };
 }
 
-async function once(pool: EvalPool, policy: string, batchSize: number): Promise<EvalResultDocument> {
+async function once(pool: EvalPool, policy: PolicyUnderTest, batchSize: number): Promise<EvalResultDocument> {
   const { value, cores } = await withCores(() =>
-    evaluate({ env: ENV, policy, episodes: EPISODES, seed: SEED, workers: pool.workers, batchSize, pool }),
+    evaluate({ env: ENV, ...asPolicy(policy), episodes: EPISODES, seed: SEED, workers: pool.workers, batchSize, pool }),
   );
   coresUsed.set(value, cores);
   return value;
@@ -115,7 +125,7 @@ function summarizeRuns(docs: EvalResultDocument[], workers: number): Timed {
   };
 }
 
-async function timedEval(pool: EvalPool, policy: string, batchSize: number, reps = REPS): Promise<Timed> {
+async function timedEval(pool: EvalPool, policy: PolicyUnderTest, batchSize: number, reps = REPS): Promise<Timed> {
   await warm(pool, policy, batchSize);
   const docs: EvalResultDocument[] = [];
   for (let r = 0; r < reps; r++) docs.push(await once(pool, policy, batchSize));
@@ -234,6 +244,21 @@ async function main(): Promise<void> {
     log(`[bench] MLP 3x256: ${w} worker(s), batch ${b}`);
     rows.push(evalRow('evaluate, MLP 3x256 policy (plain JS)', w, b, await timedEval(pool(w), MLP, b, Math.min(REPS, 2))));
   }
+  // OFQL's one-step actor: onnxruntime (the default backend) vs TF.js wasm, and the same actor as an exported ONNX file.
+  const onnxFile = join(os.tmpdir(), `ofql-bench-${process.pid}.onnx`);
+  await exportOfqlOnnx({ ckpt: OFQL_CKPT, out: onnxFile });
+  const ofqlRuns: Array<[string, PolicyUnderTest, number]> = [
+    ['evaluate, OFQL checkpoint, one-step, backend onnx (default)', { policy: ofqlPolicyRef({ backend: 'onnx' }), ckpt: OFQL_CKPT }, 1],
+    ['evaluate, OFQL checkpoint, one-step, backend onnx (default)', { policy: ofqlPolicyRef({ backend: 'onnx' }), ckpt: OFQL_CKPT }, 2],
+    ['evaluate, OFQL checkpoint, one-step, backend wasm (TF.js)', { policy: ofqlPolicyRef({ backend: 'wasm' }), ckpt: OFQL_CKPT }, 1],
+    ['evaluate, ONNX policy file (the exported OFQL actor)', { policy: (await preparePolicy({ policy: onnxFile, env: [ENV] })).ref }, 1],
+  ];
+  for (const [name, policy, w] of ofqlRuns) {
+    log(`[bench] ${name}: ${w} worker(s), batch 8`);
+    rows.push(evalRow(name, w, 8, await timedEval(pool(w), policy, 8, Math.min(REPS, 2))));
+  }
+  const { rmSync } = await import('node:fs');
+  rmSync(onnxFile, { force: true });
   // Per-chunk hand-out cost: 400 one-step episodes, one episode per chunk (batch 1), 1 worker.
   log('[bench] per-chunk overhead');
   const overheadOpts = { env: ENV, policy: 'zero', episodes: 400, seed: SEED, workers: 1, batchSize: 1, maxEpisodeSteps: 1, pool: pool(1) };
@@ -257,6 +282,9 @@ async function main(): Promise<void> {
     randomVsBare: results.random.oneRate / results.random.bareRate,
     randomTwoVsOne: twoR.rate / oneR.rate,
   };
+  // An OFQL checkpoint's evaluation against the zero policy's on one worker (goal >= 0.85: the policy's share <= 15 %).
+  const ofqlOne = rows.find((r) => r.name.startsWith('evaluate, OFQL checkpoint, one-step, backend onnx') && r.workers === 1)!;
+  const ofqlWasm = rows.find((r) => r.name.startsWith('evaluate, OFQL checkpoint, one-step, backend wasm'))!;
   const load1 = os.loadavg();
   const fmt = (x: number, d = 0): string => x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
   const table = [
@@ -289,6 +317,9 @@ async function main(): Promise<void> {
     `- Two workers vs one: **${ratios.zeroTwoVsOne.toFixed(2)}x** (zero), ${ratios.randomTwoVsOne.toFixed(2)}x (random) (goal >= 1.8). ` +
       `For scale: two threads of bare physics at once reach ${(twoThreadBare / results.zero.bareRate).toFixed(2)}x one bare thread on this machine, ` +
       `and 2 evaluation workers reach ${(two.rate / twoThreadBare).toFixed(2)}x of that two-thread physics rate.`,
+    `- An OFQL checkpoint (one-step sampler, onnx backend) vs the zero policy, 1 worker: **${(ofqlOne.rate / one.rate).toFixed(2)}x** the env steps/s ` +
+      `(goal >= 0.85; policy share ${(100 * (ofqlOne.policyShare ?? NaN)).toFixed(1)} %); on TF.js wasm ${(ofqlWasm.rate / one.rate).toFixed(2)}x ` +
+      `(policy share ${(100 * (ofqlWasm.policyShare ?? NaN)).toFixed(1)} %). The checkpoint's episodes differ from the zero policy's (longer, other states), so env steps/s are compared.`,
     `- Hand-out cost per chunk (one Piscina task: message to the worker, reply, scheduling): **${chunkOverheadMs.toFixed(2)} ms** ` +
       '(400 one-step episodes in chunks of 1 on one worker: (wall - worker busy time) / 400). A 150-episode run has 26 chunks of <= 8 episodes.',
     '- "CPU cores used": CPU time of the whole process (all threads) / wall time. Two workers can only reach 2x if the ' +

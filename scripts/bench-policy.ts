@@ -25,6 +25,7 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { replaceSection } from './bench-report.js';
+import { benchOnnxVsTfjs, type EngineRow } from './bench-onnx-policy.js';
 import { benchPythonBridge } from './bench-python-policy.js';
 import { packageRoot } from '../src/mujoco/bridge.js';
 import { Rng } from '../src/rng.js';
@@ -253,6 +254,8 @@ async function main(): Promise<void> {
   const tensorsAfter = tf.memory().numTensors;
   const py = await benchPythonBridge(ROUNDS, OBS, ACT);
   for (const r of py.rows) log(`[bench] python bridge ${r.policy} batch ${r.batch}: ${r.msPerCall.toFixed(3)} ms/call`);
+  const engines = await benchOnnxVsTfjs(named, cfg, nets, ROUNDS);
+  for (const r of engines.rows) log(`[bench] ${r.engine} one-step batch ${r.batch}: ${r.msPerCall.toFixed(3)} ms/call`);
   ms.dispose();
   nets.dispose();
   agent.dispose();
@@ -308,6 +311,7 @@ async function main(): Promise<void> {
     '- Numbers from a shared machine are only as good as its load average (see above: well over 2 on 2 cores means other processes took much of the CPU); ' +
       'the "CPU time" columns (this process\'s user + system time; the wasm backend runs on one thread) are less sensitive to other load than wall time.',
     '',
+    ...engineSection(engines.rows, engines.version, py.rows, tf.getBackend(), fmt),
     ...pythonBridgeSection(py.rows, py.description, fmt),
   );
   const text = lines.join('\n');
@@ -316,6 +320,28 @@ async function main(): Promise<void> {
     replaceSection(resolve(args.out), text, SECTION);
     log(`[bench] wrote the section to ${args.out}`);
   }
+}
+
+/** One 3 x 256 network on three engines at batch 1, 8, 75: onnxruntime, TF.js, numpy through the Python bridge. */
+function engineSection(rows: EngineRow[], ortVersion: string, py: { policy: string; batch: number; msPerCall: number }[], backend: string, fmt: (x: number, d?: number) => string): string[] {
+  const ms = (engine: EngineRow['engine'], batch: number) => rows.find((r) => r.engine === engine && r.batch === batch)!.msPerCall;
+  const out = [
+    '### The same 3 x 256 network on onnxruntime, TensorFlow.js and Python (numpy)',
+    '',
+    `OFQL's one-step actor (obs 17, act 6) on onnxruntime-node ${ortVersion} (CPU provider, 1 intra-op thread; the graph \`export-onnx\` writes) ` +
+      `and on TensorFlow.js ${backend}, both with the harness's per-row noise; numpy: a 3 x 256 MLP through the Python bridge (next table). ms per act() call.`,
+    '',
+    '| batch | onnxruntime | TF.js | Python bridge (numpy) | onnxruntime speed-up over TF.js | actions/s (onnxruntime) |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const b of [...new Set(rows.map((r) => r.batch))]) {
+    const o = ms('onnxruntime', b);
+    const t = ms('tfjs', b);
+    const p = py.find((r) => r.policy === 'numpy MLP 3 x 256' && r.batch === b)?.msPerCall;
+    out.push(`| ${b} | ${fmt(o, 3)} | ${fmt(t, 3)} | ${p === undefined ? '' : fmt(p, 3)} | ${fmt(t / o, 1)}x | ${fmt((b * 1000) / o)} |`);
+  }
+  out.push('');
+  return out;
 }
 
 /** The Python bridge table (scripts/bench-python-policy.ts): ms per call and the bridge's share. */
