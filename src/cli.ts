@@ -25,6 +25,7 @@ import { baselineCommand, regressCommand } from './commands/regress.js';
 import { trainCommand } from './commands/train.js';
 import { collectCommand } from './commands/collect.js';
 import { exportOnnxCommand } from './commands/export-onnx.js';
+import { reportCommand } from './commands/report.js';
 import { runEvaluationForCli } from './commands/run-evaluation.js';
 
 const EXIT_OK = 0;
@@ -266,6 +267,7 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
     .command(trainCommand((code) => (exitCode = code)))
     .command(collectCommand((code) => (exitCode = code)))
     .command(exportOnnxCommand((code) => (exitCode = code)))
+    .command(reportCommand((code) => (exitCode = code)))
     .strict()
     .strictOptions()
     .help('help')

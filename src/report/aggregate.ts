@@ -46,7 +46,7 @@ export interface TaskSummary {
 
 export interface PolicySummary {
   label: string;
-  /** Distinct runs over all tasks. */
+  /** Runs (training seeds) per task: the most any task has. */
   runs: number;
   tasks: TaskSummary[];
   aggregates: Record<AggregateMetric, Estimate>;
@@ -162,7 +162,7 @@ export function buildReport(policies: PolicyRuns[], opts: ReportOptions): Report
     const table = policyTable(p);
     return {
       label: p.label,
-      runs: new Set([...p.tasks.values()].flatMap((cells) => cells.map((c) => c.run))).size,
+      runs: Math.max(...[...p.tasks.values()].map((cells) => cells.length)),
       tasks: [...p.tasks.entries()].map(([task, cells]) => summarizeTask(p.label, task, cells, o)),
       aggregates: aggregatesOf(p.label, table, o),
       profile: profileOf(p.label, table, taus, o),
