@@ -65,6 +65,7 @@ describe('resolveCheckpointDir', () => {
       const r = resolveCheckpointDir(given);
       expect(r, given).toEqual({ given, dir: s20, run, step: 20, via: 'latest' });
     }
+    expect(describeResolution(resolveCheckpointDir(run))).toBe(`${run}: the training run's latest checkpoint, step 20 (${s20}); ${run}@N picks another`);
     // relative to cwd, as a user types it
     const rel = relative(root, run);
     expect(resolveCheckpointDir(rel, root)).toMatchObject({ given: rel, dir: s20, run, step: 20 });
@@ -179,6 +180,14 @@ describe('train over run directories', () => {
     // The newest with --resume is the run: it gets as far as reading the (missing) dataset.
     const newest = await train({ ...opts, out: join(run, 'latest'), resume: true }).catch((e: unknown) => e);
     expect(newest).toMatchObject({ code: 'dataset', file: opts.dataset });
+  });
+
+  it('--out naming a checkpoint outside any run is refused, not trained into', async () => {
+    const plain = join(root, `plain-out-${caseNo}`);
+    await writeCheckpointDir(plain, { config: { format: 'x', formatVersion: 1 }, tensors: new Map() }, { fsync: false });
+    const e = await train({ ...opts, out: plain }).catch((x: unknown) => x);
+    expect(e).toMatchObject({ code: 'out', file: plain });
+    expect((e as Error).message).toContain('is a checkpoint directory, not a training run directory');
   });
 });
 
