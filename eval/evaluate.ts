@@ -28,6 +28,8 @@ import { DEFAULT_MAX_EPISODE_STEPS } from '../src/make-env.js';
 import { mujocoPackageVersion, packageRoot } from '../src/mujoco/bridge.js';
 import { PolicyError, PolicyLoadError, formatEpisodes } from '../src/policy/errors.js';
 import { policyLabel, resolvePolicyRef } from '../src/policy/load.js';
+import { isOfqlPolicyRef, resolveOfqlCheckpoint } from '../src/policy/ofql-cli.js';
+import type { ResolvedCheckpointDir } from '../src/checkpoint/run-dir.js';
 import type { PolicyRef } from '../src/policy/types.js';
 import { getEnvEntry, normalizedScore } from '../src/registry.js';
 import { assertSeed, deriveSeed } from '../src/rng.js';
@@ -58,8 +60,14 @@ export interface EvaluateOptions {
   env: string | readonly string[];
   /** Built-in name (`random`, `zero`) or a path to an ES module. */
   policy: string | PolicyRef;
-  /** Checkpoint for the policy (passed as `spec.ckpt`). */
+  /**
+   * Checkpoint for the policy (passed as `spec.ckpt`). For the OFQL checkpoint policy a training
+   * run directory (`<run>`, `<run>@N`, `<run>/latest`) is resolved to the step-N/ directory it
+   * names (src/checkpoint/run-dir.ts) and the workers load exactly that one.
+   */
   ckpt?: string;
+  /** `--ckpt` as the user typed it when `ckpt` is what it was already resolved to (recorded as policy.ckptGiven). */
+  ckptGiven?: string;
   /** Episodes per env in the whole run (default 150). */
   episodes?: number;
   /** Run seed (default 0). */
@@ -171,8 +179,15 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResultDocu
   if (policyRef.kind === 'builtin' && options.ckpt !== undefined) {
     throw new PolicyLoadError(label, `--ckpt was given, but '${label}' is a built-in policy that takes no checkpoint`);
   }
-  const ckpt = resolveCkpt(options.ckpt, cwd);
+  const resolved = resolveCkpt(options.ckpt, cwd, policyRef);
+  const ckpt = resolved?.dir ?? null;
   const policy = await describePolicy(policyRef, ckpt);
+  if (resolved && isOfqlPolicyRef(policyRef)) {
+    // What was typed and which step of which run it named: `--ckpt <run>` moves as the run goes on.
+    policy.ckptGiven = options.ckptGiven ?? resolved.given;
+    policy.ckptRun = resolved.run;
+    policy.ckptStep = resolved.step;
+  }
 
   const chunks = chunksOfShard(episodes, chunkSize, shard);
   const scope = episodesOfShard(episodes, chunkSize, shard);
@@ -501,11 +516,17 @@ async function describePolicy(ref: PolicyRef, ckpt: string | null): Promise<Poli
   return info;
 }
 
-function resolveCkpt(ckpt: string | undefined, cwd: string): string | null {
+/**
+ * `ckpt` made absolute when it names an existing path (else as given: a plug-in may take any
+ * string); for the OFQL checkpoint policy, the checkpoint directory it names (a training run
+ * directory -> one of its step-N/ checkpoints; PolicyLoadError for an unknown step or an empty run).
+ */
+function resolveCkpt(ckpt: string | undefined, cwd: string, ref: PolicyRef): ResolvedCheckpointDir | null {
   if (ckpt === undefined) return null;
   if (ckpt.trim() === '') throw new RangeError('--ckpt is empty');
+  if (isOfqlPolicyRef(ref)) return resolveOfqlCheckpoint(ckpt, cwd);
   const abs = isAbsolute(ckpt) ? ckpt : resolve(cwd, ckpt);
-  return existsSync(abs) ? abs : ckpt;
+  return { given: ckpt, dir: existsSync(abs) ? abs : ckpt, run: null, step: null, via: 'checkpoint' };
 }
 
 

@@ -11,7 +11,7 @@ export function formatSummary(doc: EvalResultDocument): string {
   const status = doc.complete ? 'complete' : doc.interrupted ? 'INTERRUPTED (partial)' : doc.error ? 'FAILED (partial)' : 'INCOMPLETE';
   lines.push(
     `ofql-eval ${doc.tool.version}, MuJoCo ${doc.mujoco.version ?? doc.mujoco.packageVersion} | policy ${doc.policy.name}` +
-      `${doc.policy.ckpt ? ` (ckpt ${doc.policy.ckpt})` : ''} | seed ${s.seed} | ${s.episodes} episodes` +
+      `${doc.policy.ckpt ? ` (ckpt ${doc.policy.ckpt}${typeof doc.policy.ckptStep === 'number' ? `, step ${doc.policy.ckptStep}` : ''})` : ''} | seed ${s.seed} | ${s.episodes} episodes` +
       `${s.shard ? ` | shard ${s.shard.index}/${s.shard.count}` : ''}${doc.mergedFrom ? ` | merged from ${doc.mergedFrom.length} files` : ''} | ${status}`,
   );
   if (!s.d4rlComparable) {

@@ -23,6 +23,15 @@ export interface PolicyInfo {
   ckpt: string | null;
   /** sha256 of the checkpoint file; null for no checkpoint, a directory, or a non-path. */
   ckptSha256: string | null;
+  /**
+   * OFQL checkpoint policy only (absent in older documents and for other policies): `--ckpt` as
+   * given, e.g. a training run directory or `<run>@N`, which `ckpt` resolved.
+   */
+  ckptGiven?: string;
+  /** OFQL only: the training run directory `ckpt` is a checkpoint of, or null (a checkpoint outside a run). */
+  ckptRun?: string | null;
+  /** OFQL only: the step of `ckpt` in its run (its step-NNNNNNNN name), or null outside a run. */
+  ckptStep?: number | null;
 }
 
 export interface Summary {
@@ -326,6 +335,7 @@ export function checkResultDocument(doc: unknown, source = 'result'): EvalResult
   }
   if (!d.settings || typeof d.settings !== 'object') fail('missing settings');
   if (!d.policy || typeof d.policy !== 'object') fail('missing policy');
+  checkCkptResolution(d.policy as PolicyInfo, fail);
   if (!Array.isArray(d.results)) fail('missing results');
   for (const [k, r] of (d.results as EnvResult[]).entries()) {
     if (typeof r.envId !== 'string') fail(`results[${k}].envId missing`);
@@ -335,4 +345,14 @@ export function checkResultDocument(doc: unknown, source = 'result'): EvalResult
     }
   }
   return d as EvalResultDocument;
+}
+
+/** The optional run-directory fields of `policy` (absent in documents written before them). */
+function checkCkptResolution(p: PolicyInfo, fail: (what: string) => never): void {
+  if (p.ckptGiven !== undefined && typeof p.ckptGiven !== 'string') fail(`policy.ckptGiven must be a string, got ${JSON.stringify(p.ckptGiven)}`);
+  if (p.ckptRun !== undefined && p.ckptRun !== null && typeof p.ckptRun !== 'string') fail(`policy.ckptRun must be a string or null, got ${JSON.stringify(p.ckptRun)}`);
+  const step = p.ckptStep;
+  if (step !== undefined && step !== null && !(typeof step === 'number' && Number.isSafeInteger(step) && step >= 0)) {
+    fail(`policy.ckptStep must be a non-negative integer or null, got ${JSON.stringify(step)}`);
+  }
 }

@@ -8,6 +8,8 @@
  *
  *   node dist/scripts/export-checkpoint.js --run data/runs/ofql-hopper-medium --step 40000 \
  *     --dataset data/hopper-medium-ars.hdf5 --out eval/checkpoints/ofql-hopper-medium
+ *
+ * Without --step, the run's newest checkpoint; `--run <run>@N` works as well (src/checkpoint/run-dir.ts).
  */
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
@@ -18,16 +20,23 @@ import { d4rlContentSha256 } from '../src/data/digest.js';
 import { readD4rlFile } from '../src/data/d4rl-hdf5.js';
 import { sha256File } from '../src/hash.js';
 import { validateOfqlCheckpoint } from '../src/ofql/checkpoint.js';
-import { stepDirName } from '../src/train/index.js';
+import { resolveCheckpointDir } from '../src/checkpoint/run-dir.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { run: { type: 'string' }, step: { type: 'string' }, dataset: { type: 'string' }, out: { type: 'string' } } });
-  if (!values.run || !values.step || !values.dataset || !values.out) {
-    throw new Error('usage: export-checkpoint --run <run dir> --step <N> --dataset <the run\'s HDF5 file> --out <dir>');
+  if (!values.run || !values.dataset || !values.out) {
+    throw new Error('usage: export-checkpoint --run <run dir>[@N] [--step <N>] --dataset <the run\'s HDF5 file> --out <dir>');
   }
-  const src = join(values.run, stepDirName(Number(values.step)));
+  if (values.step !== undefined && !/^\d+$/.test(values.step)) throw new Error(`--step must be a step number, got ${values.step}`);
+  // The run directory alone is its newest checkpoint; an unknown step lists the ones there.
+  const source = resolveCheckpointDir(values.step !== undefined ? `${values.run.replace(/[/\\]+$/, '')}@${Number(values.step)}` : values.run);
+  if (source.run === null) {
+    throw new Error(`--run ${values.run}: not a training run directory (one written by 'ofql-eval train --out', holding step-NNNNNNNN/ checkpoints and metrics.jsonl)`);
+  }
+  const run = source.run;
+  const src = source.dir;
   const ckpt = await readCheckpointDir(src, { format: OFQL_CHECKPOINT_FORMAT, loadOptimizer: false });
   const v0 = { step: ckpt.config.step as number };
   const ds = { ...(ckpt.config.dataset as Record<string, unknown>) };
@@ -41,9 +50,9 @@ async function main(): Promise<void> {
   ds.path = abs.startsWith(ROOT) ? relative(ROOT, abs) : String(ds.path);
   await writeCheckpointDir(values.out, { config: { ...ckpt.config, dataset: ds }, tensors: ckpt.tensors, metadata: ckpt.metadata });
   mkdirSync(join(values.out, 'training'), { recursive: true });
-  copyFileSync(join(values.run, 'train-config.json'), join(values.out, 'training', 'train-config.json'));
+  copyFileSync(join(run, 'train-config.json'), join(values.out, 'training', 'train-config.json'));
   // metrics up to the exported step (the run may have gone on)
-  const metrics = readFileSync(join(values.run, 'metrics.jsonl'), 'utf8')
+  const metrics = readFileSync(join(run, 'metrics.jsonl'), 'utf8')
     .split('\n')
     .filter((l) => l.trim() !== '' && (JSON.parse(l) as { step: number }).step <= v0.step);
   writeFileSync(join(values.out, 'training', 'metrics.jsonl'), metrics.map((l) => `${l}\n`).join(''));

@@ -21,6 +21,7 @@ import { PolicyLoadError } from './policy/errors.js';
 import { BUILTIN_POLICY_NAMES } from './policy/load.js';
 import { POLICY_KIND_OPTIONS, PolicyArgsError, checkPolicyArgs, givenKindFlags, preparePolicy } from './policy/kinds.js';
 import { listEnvs } from './registry.js';
+import { describeResolution } from './checkpoint/run-dir.js';
 import { baselineCommand, regressCommand } from './commands/regress.js';
 import { trainCommand } from './commands/train.js';
 import { collectCommand } from './commands/collect.js';
@@ -70,10 +71,14 @@ async function runCommand(args: RunArgs, argv: string[]): Promise<number> {
   // Every kind of policy (built-in, plug-in, OFQL checkpoint, ...) is checked here, before workers start.
   const prepared = await preparePolicy(policyArgs(args));
   if (prepared.env === undefined) throw new UsageError('Missing required argument: env (give the environment(s), e.g. --env hopper-medium-v2)');
+  const chosen = prepared.ckpt ? describeResolution(prepared.ckpt) : null;
+  if (chosen !== null) warn(`ofql-eval: --ckpt ${chosen}`);
   const { doc, failed, signal: signalName } = await runEvaluationForCli({
     env: prepared.env,
     policy: prepared.ref,
-    ckpt: args.ckpt,
+    // The directory the policy kind resolved and checked (a run's `latest` may move meanwhile).
+    ckpt: prepared.ckpt?.dir ?? args.ckpt,
+    ckptGiven: args.ckpt,
     episodes: args.episodes,
     seed: args.seed,
     workers: args.workers,
@@ -165,7 +170,12 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
             type: 'string',
             describe: `Built-in (${BUILTIN_POLICY_NAMES.join(', ')}), 'ofql' (an OFQL checkpoint directory given by --ckpt; the default when only --ckpt is given) or path to an ES module whose default export is async (spec) => ({ act(obs, n) })`,
           })
-          .option('ckpt', { type: 'string', describe: 'Checkpoint passed to the policy factory as spec.ckpt (absolute path); alone: an OFQL checkpoint directory (--env defaults to its envId)' })
+          .option('ckpt', {
+            type: 'string',
+            describe:
+              'Checkpoint passed to the policy factory as spec.ckpt (absolute path); alone: an OFQL checkpoint directory (--env defaults to its envId), ' +
+              "or a training run directory (its newest checkpoint; <run>@N: step N)",
+          })
           .options(POLICY_KIND_OPTIONS)
           .option('episodes', { alias: 'n', type: 'number', default: DEFAULT_EPISODES, describe: 'Episodes per environment (whole run, all shards)' })
           .option('seed', { alias: 's', type: 'number', default: 0, describe: 'Run seed; episode i resets with deriveSeed(seed, i)' })

@@ -45,6 +45,7 @@ import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CheckpointError, fmtShape, tensorField } from './errors.js';
+import { resolveCheckpointDir, type ResolvedCheckpointDir } from './run-dir.js';
 import {
   encodeSafetensors,
   readSafetensorsFile,
@@ -119,8 +120,10 @@ export interface ReadCheckpointOptions {
 }
 
 export interface Checkpoint {
-  /** Absolute path of the directory. */
+  /** Absolute path of the directory read (for a training run directory: the step-N/ directory chosen). */
   dir: string;
+  /** How `dir` was found from the path given (run-dir.ts: a run directory names one of its checkpoints). */
+  source: ResolvedCheckpointDir;
   config: CheckpointConfig;
   /** model.safetensors, in file order. */
   tensors: Map<string, Tensor>;
@@ -487,14 +490,16 @@ async function readJsonFile(path: string, code: 'config' | 'trainer-state'): Pro
 }
 
 /**
- * Read and validate a checkpoint directory: existence of the directory and its files, config.json
+ * Read and validate a checkpoint directory (a training run directory, `<run>@N` or `<run>/latest`
+ * reads the checkpoint it names: run-dir.ts): existence of the directory and its files, config.json
  * (valid JSON object with `format` / `formatVersion`, matching `options`), model.safetensors
  * (strict safetensors decoding, finite floats by default), and the resume pair (both or neither;
  * trainer-state.json must be a JSON object with a valid `step`). Every failure is a CheckpointError
  * naming the file and field / tensor.
  */
 export async function readCheckpointDir(dir: string, options: ReadCheckpointOptions = {}): Promise<Checkpoint> {
-  const target = resolve(dir);
+  const source = resolveCheckpointDir(dir);
+  const target = source.dir;
   const F = CHECKPOINT_FILES;
   let st;
   try {
@@ -541,7 +546,7 @@ export async function readCheckpointDir(dir: string, options: ReadCheckpointOpti
       detail: `incomplete resume state: ${hasOpt ? F.optimizer : F.trainerState} is present but ${hasOpt ? F.trainerState : F.optimizer} is missing`,
     });
   }
-  const ckpt: Checkpoint = { dir: target, config, tensors: model.tensors, metadata: model.metadata, resumable: hasOpt && hasState };
+  const ckpt: Checkpoint = { dir: target, source, config, tensors: model.tensors, metadata: model.metadata, resumable: hasOpt && hasState };
   if (hasState) {
     const state = await readJsonFile(statePath, 'trainer-state');
     checkTrainerStateFields(state, statePath, 'trainer-state');

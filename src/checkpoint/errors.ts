@@ -1,8 +1,10 @@
 /** Errors raised while reading, writing or importing checkpoints. */
 
 export type CheckpointErrorCode =
-  /** A checkpoint directory or one of its files does not exist (or is the wrong kind of entry). */
+  /** A checkpoint directory or one of its files does not exist (or is the wrong kind of entry); also a step a training run does not hold. */
   | 'not-found'
+  /** A training run directory (src/checkpoint/run-dir.ts) holds no complete checkpoint: the run stopped before its first save. */
+  | 'empty-run'
   /** The file ends too early: shorter than the 8-byte length prefix, header or tensor data cut off. */
   | 'truncated'
   /** The safetensors header is unusable: length prefix too large, not UTF-8, not JSON, bad structure, duplicate keys. */

@@ -1,5 +1,6 @@
 /**
- * Checkpoints: the safetensors codec, atomic checkpoint directories and PyTorch state-dict import.
+ * Checkpoints: the safetensors codec, atomic checkpoint directories, training run directories
+ * (a run directory, `<run>@N`, `<run>/latest` name one of its checkpoints) and PyTorch state-dict import.
  * Independent of TF.js (named typed arrays + JSON). Format: docs/checkpoint-format.md.
  */
 export { CheckpointError, type CheckpointErrorCode } from './errors.js';
@@ -57,6 +58,19 @@ export {
   type ExpectTensorsOptions,
   type JsonValue,
 } from './checkpoint-dir.js';
+export {
+  RUN_DIR_FILES,
+  stepDirName,
+  stepOfDirName,
+  listRunCheckpoints,
+  isRunDir,
+  namesTrainingRun,
+  resolveCheckpointDir,
+  describeResolution,
+  emptyRunDetail,
+  type RunCheckpoint,
+  type ResolvedCheckpointDir,
+} from './run-dir.js';
 export {
   importTorchStateDict,
   importTorchSafetensors,

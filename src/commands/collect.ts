@@ -24,13 +24,14 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import type { Argv, CommandModule } from 'yargs';
 import { D4rlWriter, packageVersion, type D4rlRows } from '../data/d4rl-writer.js';
 import type { MetadataValue } from '../data/d4rl-hdf5.js';
+import { namesTrainingRun, type ResolvedCheckpointDir } from '../checkpoint/run-dir.js';
 import { DEFAULT_MAX_EPISODE_STEPS } from '../make-env.js';
 import { mujocoPackageVersion } from '../mujoco/bridge.js';
 import { PolicyLoadError } from '../policy/errors.js';
@@ -169,10 +170,12 @@ export async function resolveCollectPolicy(
   cwd: string,
   envId: string,
   ofqlOptions: Record<string, unknown> = {},
-): Promise<{ ref: PolicyRef; ckpt?: string }> {
+): Promise<{ ref: PolicyRef; ckpt?: string; ckptResolved?: ResolvedCheckpointDir }> {
   const ckptAbs = ckpt === undefined ? undefined : resolveCkpt(ckpt, cwd);
   const ofqlGiven = Object.keys(ofqlOptions).filter((k) => ofqlOptions[k] !== undefined);
-  const isOfql = policy === OFQL_POLICY_NAME || (policy === undefined && ckptAbs !== undefined && existsSync(ckptAbs) && statSync(ckptAbs).isDirectory());
+  const isOfql =
+    policy === OFQL_POLICY_NAME ||
+    (policy === undefined && ckpt !== undefined && ((existsSync(ckptAbs!) && statSync(ckptAbs!).isDirectory()) || namesTrainingRun(ckpt, cwd)));
   if (!isOfql && ofqlGiven.length > 0) {
     throw new CollectUsageError(`--${ofqlGiven[0]} only applies to OFQL checkpoints (--ckpt <dir> without --policy, or --policy ofql)`);
   }
@@ -180,7 +183,8 @@ export async function resolveCollectPolicy(
     if (ckpt === undefined) throw new CollectUsageError('--policy ofql needs --ckpt <OFQL checkpoint directory>');
     const { preparePolicy } = await import('../policy/kinds.js');
     const prepared = await preparePolicy({ policy, ckpt, env: [envId], flags: ofqlOptions }, cwd);
-    return { ref: prepared.ref, ckpt: ckptAbs };
+    // The workers load the directory that was checked (a training run's step-N/, not its moving `latest`).
+    return { ref: prepared.ref, ckpt: prepared.ckpt?.dir ?? ckptAbs, ckptResolved: prepared.ckpt };
   }
   if (policy !== undefined) {
     const ref = resolvePolicyRef(policy, cwd);
@@ -251,10 +255,10 @@ export function checkCollectOptions(o: CollectRunOptions): void {
 export async function collectRows(
   options: CollectRunOptions,
   sink: (ep: EpisodeData, rows: number) => void,
-): Promise<CollectStats & { policy: PolicyRef; ckpt?: string }> {
+): Promise<CollectStats & { policy: PolicyRef; ckpt?: string; ckptResolved?: ResolvedCheckpointDir }> {
   checkCollectOptions(options);
   const cwd = options.cwd ?? process.cwd();
-  const { ref, ckpt } = await resolveCollectPolicy(options.policy, options.ckpt, cwd, options.env, options.ofqlOptions);
+  const { ref, ckpt, ckptResolved } = await resolveCollectPolicy(options.policy, options.ckpt, cwd, options.env, options.ofqlOptions);
   const batchSize = options.batchSize ?? DEFAULT_COLLECT_BATCH;
   const chunkSize = options.chunkSize ?? batchSize;
   const config: CollectConfig = {
@@ -391,6 +395,7 @@ export async function collectRows(
     ...dims!,
     policy: ref,
     ckpt,
+    ckptResolved,
   };
 }
 
@@ -404,6 +409,7 @@ export function collectMetadata(
   ref: PolicyRef,
   ckpt: string | undefined,
   stats: CollectStats,
+  ckptResolved?: ResolvedCheckpointDir,
 ): Record<string, MetadataValue> {
   const meta: Record<string, MetadataValue> = {
     algorithm: 'ofql-eval collect',
@@ -432,6 +438,12 @@ export function collectMetadata(
   if (ckpt !== undefined) {
     meta.ckpt = options.ckpt ?? ckpt;
     if (existsSync(ckpt) && statSync(ckpt).isFile()) meta.ckpt_sha256 = sha256File(ckpt);
+    // A training run directory (or <run>@N) as --ckpt: which of its checkpoints rolled out, written
+    // the way --ckpt was (relative stays relative).
+    if (ckptResolved?.run != null) {
+      meta.ckpt_dir = isAbsolute(ckptResolved.given) ? ckptResolved.dir : relative(options.cwd ?? process.cwd(), ckptResolved.dir);
+      if (ckptResolved.step !== null) meta.ckpt_step = ckptResolved.step;
+    }
   }
   return meta;
 }
@@ -488,10 +500,10 @@ export async function collect(options: CollectOptions): Promise<CollectResult> {
     throw err;
   }
   const w = writer!;
-  const metadata = { ...collectMetadata(options, stats.policy, stats.ckpt, stats), ...(options.metadata ?? {}) };
+  const metadata = { ...collectMetadata(options, stats.policy, stats.ckpt, stats, stats.ckptResolved), ...(options.metadata ?? {}) };
   for (const [k, v] of Object.entries(metadata)) w.setMetadata(k, v);
   const closed = await w.close();
-  const { policy: ref, ckpt: _ckpt, ...rest } = stats;
+  const { policy: ref, ckpt: _ckpt, ckptResolved: _resolved, ...rest } = stats;
   return { ...rest, path: closed.path, policy: policyLabel(ref), metadata };
 }
 
@@ -604,7 +616,9 @@ async function runCollectCommand(a: CollectArgs): Promise<number> {
       `wrote ${res.path}: ${res.rows.toLocaleString('en-US')} steps, ${res.episodes} episodes ` +
         `(${res.completeEpisodes} complete, ${res.terminatedEpisodes} terminated${res.lastEpisodeCut ? ', the last cut by --steps' : ''}); ` +
         `mean return of complete episodes ${Number.isFinite(res.meanReturn) ? `${res.meanReturn.toFixed(1)} (normalised ${norm.toFixed(1)})` : 'n/a'}; ` +
-        `${res.wallSeconds.toFixed(1)} s, ${Math.round(res.stepsPerSecond).toLocaleString('en-US')} steps/s\n`,
+        `${res.wallSeconds.toFixed(1)} s, ${Math.round(res.stepsPerSecond).toLocaleString('en-US')} steps/s` +
+        (res.metadata.ckpt_dir !== undefined ? `; policy checkpoint ${String(res.metadata.ckpt_dir)} (${res.metadata.ckpt_step !== undefined ? `step ${String(res.metadata.ckpt_step)}, ` : ''}from --ckpt ${a.ckpt})` : '') +
+        '\n',
     );
     return 0;
   } catch (err) {

@@ -45,6 +45,7 @@ import {
 import { type EvalResultDocument, ResultFormatError, readResultFile, writeFileAtomic, writeResultFile } from '../../eval/result.js';
 import { EnvListError } from '../../eval/suites.js';
 import { DEFAULT_MAX_EPISODE_STEPS } from '../make-env.js';
+import { describeResolution } from '../checkpoint/run-dir.js';
 import { PolicyLoadError } from '../policy/errors.js';
 import { POLICY_KIND_OPTIONS, PolicyArgsError, givenKindFlags, policyKindOf, preparePolicy } from '../policy/kinds.js';
 import { OFQL_CLI_OPTIONS } from '../policy/ofql-cli.js';
@@ -121,8 +122,8 @@ function addRunFlags<T>(y: Argv<T>, fromBaseline: boolean): Argv<T> {
     .option('ckpt', {
       type: 'string',
       describe: fromBaseline
-        ? "Checkpoint (file or directory) to test, given to the policy (the baseline's unless --policy; an OFQL checkpoint directory for an 'ofql' baseline). Default when --policy is not given either: the baseline's checkpoint (re-evaluates the baseline model)"
-        : 'Checkpoint (file or directory) passed to the policy as spec.ckpt; alone (no --policy): an OFQL checkpoint directory, --env defaulting to its task',
+        ? "Checkpoint (file or directory) to test, given to the policy (the baseline's unless --policy; an OFQL checkpoint or training run directory for an 'ofql' baseline: a run is its newest checkpoint, <run>@N step N). Default when --policy is not given either: the baseline's checkpoint (re-evaluates the baseline model)"
+        : 'Checkpoint (file or directory) passed to the policy as spec.ckpt; alone (no --policy): an OFQL checkpoint directory (or a training run directory: its newest checkpoint; <run>@N: step N), --env defaulting to its task',
       group: 'Evaluation (instead of --results):',
     })
     .option('episodes', { alias: 'n', type: 'number', describe: 'Episodes per environment (>= 2)', ...dflt(String(DEFAULT_EPISODES)), group: 'Evaluation (instead of --results):' })
@@ -156,6 +157,10 @@ interface ResolvedPolicy {
   env: string[] | undefined;
   /** Kind-specific flags used (e.g. the OFQL sampler; null: a built-in or plug-in policy). */
   ofqlOptions: Record<string, unknown> | null;
+  /** The checkpoint to evaluate and digest: the one the policy kind resolved (a run directory's step-N/), else --ckpt as given. */
+  ckpt: string | undefined;
+  /** The absolute path of `ckpt` (what digestCheckpoint hashes), or null without one. */
+  ckptAbs: string | null;
 }
 
 /**
@@ -177,7 +182,10 @@ async function resolvePolicy(
     if (e instanceof PolicyArgsError) throw new CommandUsageError(e.message);
     throw e;
   }
-  return { policy: prepared.ref, env: prepared.env, ofqlOptions: prepared.flags };
+  const chosen = prepared.ckpt ? describeResolution(prepared.ckpt) : null;
+  if (chosen !== null) err(`ofql-eval: --ckpt ${chosen}`);
+  const ckpt = prepared.ckpt?.dir ?? a.ckpt;
+  return { policy: prepared.ref, env: prepared.env, ofqlOptions: prepared.flags, ckpt, ckptAbs: ckpt === undefined ? null : isAbsolute(ckpt) ? ckpt : resolve(ckpt) };
 }
 
 function checkFlags(a: Record<string, unknown>): true {
@@ -234,13 +242,14 @@ async function baselineMain(a: BaselineArgs, argv: string[]): Promise<number> {
     const resolved = await resolvePolicy(a, givenKindFlags(a as unknown as Record<string, unknown>));
     if (resolved.env === undefined) throw new CommandUsageError('give the environment(s): --env <ids|suite>');
     ofqlOptions = resolved.ofqlOptions;
-    const ckptAbs = a.ckpt === undefined ? null : isAbsolute(a.ckpt) ? a.ckpt : resolve(a.ckpt);
-    const ckptDigest = digestCheckpoint(ckptAbs, 'evaluation');
+    // The resolved checkpoint is digested, not a training run directory around it.
+    const ckptDigest = digestCheckpoint(resolved.ckptAbs, 'evaluation');
     const ev = await runEvaluationForCli({
       name: 'ofql-eval baseline',
       env: resolved.env,
       policy: resolved.policy,
-      ckpt: a.ckpt,
+      ckpt: resolved.ckpt,
+      ckptGiven: a.ckpt,
       episodes: a.episodes ?? DEFAULT_EPISODES,
       seed: a.seed ?? 0,
       workers: a.workers ?? defaultWorkerCount(),
@@ -339,9 +348,6 @@ async function regressMain(a: RegressArgs, argv: string[]): Promise<number> {
     const bs = baseline.settings;
     // The checkpoint defaults to the baseline's only when the policy does too.
     const ckpt = a.ckpt ?? (a.policy === undefined ? (baseline.policy.ckpt ?? undefined) : undefined);
-    const ckptAbs = ckpt === undefined ? null : isAbsolute(ckpt) ? ckpt : resolve(ckpt);
-    const d = digestCheckpoint(ckptAbs, 'evaluation');
-    candidateDigest = d ? `${d.algorithm}:${d.value}` : null;
     const policyName = a.policy ?? baseline.policy.name;
     err(
       `ofql-eval regress: evaluating ${policyName}${ckpt !== undefined ? ` with ckpt ${ckpt}` : ''} on ${(a.env ?? baseline.envs.map((e) => e.envId)).join(', ')} ` +
@@ -355,11 +361,15 @@ async function regressMain(a: RegressArgs, argv: string[]): Promise<number> {
         givenKindFlags(a as unknown as Record<string, unknown>),
         baseline.policy.ofqlOptions ?? {},
       );
+      // The resolved checkpoint is digested, not a training run directory around it.
+      const d = digestCheckpoint(resolved.ckptAbs, 'evaluation');
+      candidateDigest = d ? `${d.algorithm}:${d.value}` : null;
       ev = await runEvaluationForCli({
         name: 'ofql-eval regress',
         env: resolved.env!,
         policy: resolved.policy,
-        ckpt,
+        ckpt: resolved.ckpt,
+        ckptGiven: ckpt,
         episodes: a.episodes ?? bs.episodes,
         seed: a.seed ?? bs.seed,
         workers: a.workers ?? defaultWorkerCount(),

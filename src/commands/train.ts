@@ -109,11 +109,12 @@ function builder(y: Argv): Argv<TrainArgs> {
     .example('$0 train -d h.hdf5 -e hopper-medium-v2 -o runs/h --steps 2000000 --resume', 'continue that run to 2M steps')
     .example('$0 train ... --eval-every 50000 --eval-episodes 10', 'evaluate every 50k steps (eval.jsonl)')
     .example('$0 train -d h.hdf5 -e hopper-medium-v2 -o runs/h-bc --bc-only', 'behaviour-cloning baseline (eta = 0, no critic)')
-    .example('$0 --ckpt runs/hopper/latest --sampler dql', 'evaluate the newest checkpoint (150 episodes)')
+    .example('$0 --ckpt runs/hopper --sampler dql', 'evaluate the run\'s newest checkpoint (150 episodes); runs/hopper@50000 picks a step')
     .epilogue(
       'metrics.jsonl: one JSON object per --log-every steps with step, means of bcLoss, qLoss, actorLoss, criticLoss, ' +
         'actorGradNorm, criticGradNorm, targetQMean, actionAtBound (share of one-step actions at +-1), stepsPerSec, wallTime. eval.jsonl: step, normalizedMean, normalizedCi95, ... ' +
-        'Checkpoints: <out>/step-NNNNNNNN/ (resumable OFQL checkpoint directories), <out>/latest -> newest. ' +
+        'Checkpoints: <out>/step-NNNNNNNN/ (resumable OFQL checkpoint directories), <out>/latest -> newest; ' +
+        '--ckpt <out> evaluates the newest, --ckpt <out>@N step N. ' +
         'Ctrl-C finishes the current step, writes a checkpoint and exits 130.',
     ) as unknown as Argv<TrainArgs>;
 }
@@ -174,6 +175,13 @@ async function handler(a: TrainArgs, setExitCode: (code: number) => void): Promi
       `ofql-eval train: ${res.interrupted ? 'stopped' : 'finished'} at step ${res.step} (${sessionSteps} steps this session, ` +
         `${res.stepsPerSecond.toFixed(2)} training steps/s); checkpoint: ${res.checkpoint ?? 'none'}\n`,
     );
+    if (res.evaluateCommand !== null && res.evaluateStepCommand !== null) {
+      // The run directory names its newest checkpoint; `@N` keeps naming this one after a --resume.
+      process.stdout.write(
+        `evaluate it:    ${res.evaluateCommand}   (the run's newest checkpoint, now step ${res.step})\n` +
+          `this step only: ${res.evaluateStepCommand}\n`,
+      );
+    }
     setExitCode(res.interrupted ? (signal === 'SIGTERM' ? 143 : 130) : 0);
   } catch (err) {
     if (err instanceof TrainError || err instanceof DatasetError || err instanceof CheckpointError || err instanceof BackendUnavailableError || err instanceof OfqlConfigError) {

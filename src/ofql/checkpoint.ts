@@ -28,6 +28,7 @@ import {
   readCheckpointDir,
   readSafetensorsFile,
   requireResumable,
+  resolveCheckpointDir,
   rngStateFromJson,
   rngStateToJson,
   toFloat32Map,
@@ -36,6 +37,7 @@ import {
   type CheckpointConfig,
   type Dtype,
   type JsonValue,
+  type ResolvedCheckpointDir,
   type ShapeSpec,
   type Tensor,
   type TensorInput,
@@ -235,8 +237,10 @@ export interface LoadOfqlCheckpointOptions {
 }
 
 export interface LoadedOfqlCheckpoint {
-  /** Absolute directory. */
+  /** Absolute directory read (for a training run directory: the step-N/ directory it names). */
   dir: string;
+  /** How `dir` was found from the path given (src/checkpoint/run-dir.ts). */
+  source: ResolvedCheckpointDir;
   /** The OfqlConfig the agent was built with (after overrides). */
   config: OfqlConfig;
   /** config.json as stored. */
@@ -288,7 +292,8 @@ function specOf(list: Array<[string, number[]]>, stepDtypes?: readonly Dtype[]):
 }
 
 /**
- * Read an OFQL checkpoint directory, validate it completely and build an agent from it.
+ * Read an OFQL checkpoint directory (or the checkpoint a training run directory, `<run>@N` or
+ * `<run>/latest` names: src/checkpoint/run-dir.ts), validate it completely and build an agent from it.
  * forResume: the checkpoint must be resumable; Adam state, agent step and agent RNG are restored,
  * so the next trainStep equals the one the saving process would have taken.
  * Every problem is a CheckpointError naming the file (and the field / tensor).
@@ -361,14 +366,16 @@ export async function loadOfqlCheckpoint(dir: string, options: LoadOfqlCheckpoin
     agent.dispose();
     throw e;
   }
-  return { dir: ckpt.dir, config: cfg, checkpointConfig: stored, agent, step, envId: stored.envId, trainerState };
+  return { dir: ckpt.dir, source: ckpt.source, config: cfg, checkpointConfig: stored, agent, step, envId: stored.envId, trainerState };
 }
 
 /**
  * Check an OFQL checkpoint for evaluation without building an agent (no TensorFlow.js): the format,
  * the OfqlConfig and every model tensor's name and shape. Returns what config.json says.
  */
-export async function validateOfqlCheckpoint(dir: string): Promise<{ dir: string; config: OfqlConfig; envId?: string; step: number; resumable: boolean }> {
+export async function validateOfqlCheckpoint(
+  dir: string,
+): Promise<{ dir: string; source: ResolvedCheckpointDir; config: OfqlConfig; envId?: string; step: number; resumable: boolean }> {
   const ckpt = await readCheckpointDir(dir, { format: OFQL_CHECKPOINT_FORMAT, maxFormatVersion: OFQL_CHECKPOINT_FORMAT_VERSION, loadOptimizer: false });
   const configPath = join(ckpt.dir, CHECKPOINT_FILES.config);
   const config = ofqlConfigFromCheckpoint(ckpt.config, configPath);
@@ -377,7 +384,7 @@ export async function validateOfqlCheckpoint(dir: string): Promise<{ dir: string
   if (c.envId !== undefined && typeof c.envId !== 'string') {
     throw new CheckpointError({ code: 'config', file: configPath, field: 'envId', detail: `must be a string, got ${JSON.stringify(c.envId)}` });
   }
-  return { dir: ckpt.dir, config, envId: c.envId, step: c.step, resumable: ckpt.resumable };
+  return { dir: ckpt.dir, source: ckpt.source, config, envId: c.envId, step: c.step, resumable: ckpt.resumable };
 }
 
 /**
@@ -390,11 +397,13 @@ export async function readOfqlModel(dir: string): Promise<{ dir: string; config:
   return { dir: checked.dir, config: checked.config, envId: checked.envId, step: checked.step, weights: toNamedArrays(ckpt.tensors, join(ckpt.dir, CHECKPOINT_FILES.model)) };
 }
 
-/** Read only config.json of an OFQL checkpoint (cheap; e.g. to find its envId). */
-export async function readOfqlCheckpointConfig(dir: string): Promise<{ config: OfqlConfig; checkpointConfig: OfqlCheckpointConfig }> {
+/** Read only config.json of an OFQL checkpoint (cheap; e.g. to find its envId). A training run directory reads the checkpoint it names. */
+export async function readOfqlCheckpointConfig(
+  dir: string,
+): Promise<{ dir: string; source: ResolvedCheckpointDir; config: OfqlConfig; checkpointConfig: OfqlCheckpointConfig }> {
   const { readFile } = await import('node:fs/promises');
-  const { resolve } = await import('node:path');
-  const path = join(resolve(dir), CHECKPOINT_FILES.config);
+  const source = resolveCheckpointDir(dir);
+  const path = join(source.dir, CHECKPOINT_FILES.config);
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -412,7 +421,7 @@ export async function readOfqlCheckpointConfig(dir: string): Promise<{ config: O
   if (c.format !== OFQL_CHECKPOINT_FORMAT) {
     throw new CheckpointError({ code: 'config', file: path, field: 'format', detail: `is ${JSON.stringify(c.format)}, expected ${JSON.stringify(OFQL_CHECKPOINT_FORMAT)}` });
   }
-  return { config: ofqlConfigFromCheckpoint(c, path), checkpointConfig: c };
+  return { dir: source.dir, source, config: ofqlConfigFromCheckpoint(c, path), checkpointConfig: c };
 }
 
 // ---------------------------------------------------------------------------------------------

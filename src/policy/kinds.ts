@@ -11,6 +11,7 @@
  */
 import type { Options } from 'yargs';
 import { givenFlags } from './given-flags.js';
+import type { ResolvedCheckpointDir } from '../checkpoint/run-dir.js';
 import { resolvePolicyRef } from './load.js';
 import { onnxKind } from './onnx-cli.js';
 import { ofqlKind } from './ofql-cli.js';
@@ -38,6 +39,13 @@ export interface PreparedPolicy {
   env: string[] | undefined;
   /** The kind-specific flags it runs with (recorded in baselines so `regress` repeats them), or null. */
   flags: Record<string, unknown> | null;
+  /**
+   * The checkpoint directory `--ckpt` resolved to (kinds that read checkpoint directories: a
+   * training run directory names one of its step-N/ checkpoints, src/checkpoint/run-dir.ts).
+   * Evaluate `ckpt.dir`, not `--ckpt`: the run's `latest` may move before the workers load it.
+   * Absent: `--ckpt` goes to the policy as given.
+   */
+  ckpt?: ResolvedCheckpointDir;
 }
 
 export interface PolicyKind {

@@ -6,7 +6,8 @@
  * TensorFlow.js is imported (dynamically, in the workers) only when an OFQL checkpoint is
  * actually evaluated; this file reads only the checkpoint's JSON and safetensors headers.
  */
-import { isAbsolute, join, resolve } from 'node:path';
+import { basename, join } from 'node:path';
+import { resolveCheckpointDir, type ResolvedCheckpointDir } from '../checkpoint/run-dir.js';
 import { PolicyLoadError } from './errors.js';
 import { givenFlags } from './given-flags.js';
 import { compiledPolicyModule } from './module-path.js';
@@ -66,14 +67,33 @@ export function ofqlPolicyRef(options: Record<string, string | number>): PolicyR
   return { kind: 'module', spec: OFQL_POLICY_NAME, path: ofqlPolicyModulePath(), options };
 }
 
+/** Is `ref` the OFQL checkpoint policy (ofqlPolicyRef), whose checkpoint may be a training run directory? */
+export function isOfqlPolicyRef(ref: PolicyRef): boolean {
+  return ref.kind === 'module' && ref.spec === OFQL_POLICY_NAME && basename(ref.path) === 'ofql-checkpoint.js';
+}
+
 /**
- * Check the checkpoint (config + every tensor name / shape, no optimizer), pick the environment
+ * The OFQL checkpoint directory `--ckpt` names: itself, or for a training run directory the
+ * checkpoint its `latest` names, `<run>@N` step N (src/checkpoint/run-dir.ts). An unknown step or
+ * a run without any checkpoint is a PolicyLoadError naming the directory.
+ */
+export function resolveOfqlCheckpoint(ckpt: string, cwd: string): ResolvedCheckpointDir {
+  try {
+    return resolveCheckpointDir(ckpt, cwd);
+  } catch (e) {
+    throw new PolicyLoadError(OFQL_POLICY_NAME, (e as Error).message, { cause: e });
+  }
+}
+
+/**
+ * Resolve `--ckpt` (a training run directory names one of its checkpoints) and check that
+ * checkpoint (config + every tensor name / shape, no optimizer), pick the environment
  * from its config when --env is absent, and validate the sampler options. Checkpoint problems
  * become PolicyLoadError naming the file.
  */
 async function prepareOfqlPolicy(a: PolicyArgs, cwd: string): Promise<PreparedPolicy> {
-  const ckpt = a.ckpt!;
-  const dir = isAbsolute(ckpt) ? ckpt : resolve(cwd, ckpt);
+  const resolved = resolveOfqlCheckpoint(a.ckpt!, cwd);
+  const dir = resolved.dir;
   const flags = a.flags ?? {};
   const { validateOfqlCheckpoint } = await import('../ofql/checkpoint.js');
   let envId: string | undefined;
@@ -98,14 +118,14 @@ async function prepareOfqlPolicy(a: PolicyArgs, cwd: string): Promise<PreparedPo
     throw new PolicyLoadError(OFQL_POLICY_NAME, (e as Error).message, { cause: e });
   }
   const given = givenFlags(OFQL_CLI_OPTIONS, flags);
-  return { kind: 'ofql', ref: ofqlPolicyRef(options), env, flags: given };
+  return { kind: 'ofql', ref: ofqlPolicyRef(options), env, flags: given, ckpt: resolved };
 }
 
 /** `--ckpt <dir>` alone, or `--policy ofql --ckpt <dir>`. */
 export const ofqlKind: PolicyKind = {
   name: 'ofql',
   label: 'OFQL checkpoints',
-  selectedBy: '--ckpt <OFQL checkpoint directory> without --policy, or --policy ofql',
+  selectedBy: '--ckpt <OFQL checkpoint or training run directory> without --policy, or --policy ofql',
   options: OFQL_CLI_OPTIONS,
   claims: (a) => a.policy === OFQL_POLICY_NAME || (a.policy === undefined && a.ckpt !== undefined),
   check(a) {

@@ -10,7 +10,10 @@
  *   eval.jsonl          one line per evaluation (see EvalLine)
  *   step-00020000/      a complete, resumable OFQL checkpoint after 20000 steps (src/ofql/checkpoint.ts),
  *                       written atomically (writeCheckpointDir: temp dir + rename)
- *   latest -> step-00020000   symlink to the newest checkpoint (for `--ckpt <out>/latest`)
+ *   latest -> step-00020000   symlink to the newest checkpoint
+ *
+ * `--ckpt <out>` evaluates the checkpoint `latest` names, `--ckpt <out>@N` step N
+ * (src/checkpoint/run-dir.ts); `train` ends by printing that command (TrainResult.evaluateCommand).
  *
  * Periodic evaluation (`evalEvery`) writes a checkpoint, then runs the harness (`evaluate` from
  * eval/) on it with the OFQL checkpoint policy (src/policy/ofql-checkpoint.ts) in worker threads,
@@ -25,10 +28,21 @@
 import { sha256File } from '../hash.js';
 import { d4rlContentSha256 } from '../data/digest.js';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { recoverCheckpointDir, rngStateFromJson, rngStateToJson, type JsonValue } from '../checkpoint/index.js';
+import {
+  RUN_DIR_FILES,
+  emptyRunDetail,
+  isRunDir,
+  listRunCheckpoints,
+  recoverCheckpointDir,
+  resolveCheckpointDir,
+  rngStateFromJson,
+  rngStateToJson,
+  stepDirName,
+  type JsonValue,
+} from '../checkpoint/index.js';
 import { envDims, qlearningDataset, readD4rlFile } from '../data/index.js';
 import { getEnvEntry } from '../registry.js';
 import { assertSeed, deriveSeed } from '../rng.js';
@@ -45,6 +59,7 @@ import {
   type OfqlMetrics,
 } from '../ofql/index.js';
 import { loadOfqlCheckpoint, readOfqlCheckpointConfig, saveOfqlCheckpoint } from '../ofql/checkpoint.js';
+import { BEST_OF_N_DEFAULT, DQL_DEFAULT_CANDIDATES } from '../ofql/sampler-spec.js';
 import type { PolicyRef } from '../policy/types.js';
 import { TrainError } from './errors.js';
 import { JsonlWriter, truncateJsonlAfterStep } from './jsonl.js';
@@ -71,12 +86,8 @@ const STREAM = { sampler: 3 } as const;
 const TRAINER_STATE_KIND = 'ofql-eval/train';
 const TRAINER_STATE_VERSION = 1;
 
-export const FILES = Object.freeze({
-  metrics: 'metrics.jsonl',
-  eval: 'eval.jsonl',
-  config: 'train-config.json',
-  latest: 'latest',
-});
+/** The run directory's own files (defined next to the run-directory resolver, src/checkpoint/run-dir.ts). */
+export const FILES = RUN_DIR_FILES;
 
 /** Hyper-parameters a user may override (flags). */
 export type TrainOverrides = Partial<
@@ -212,6 +223,13 @@ export interface TrainResult {
   /** Mean training steps/s of this session (training steps only, no checkpoint / eval time). */
   stepsPerSecond: number;
   evals: EvalLine[];
+  /**
+   * The `ofql-eval` command line that evaluates this run's newest checkpoint the way the periodic
+   * evaluations do (`--ckpt <out>`, as given); null without a checkpoint or a simulator for the env.
+   */
+  evaluateCommand: string | null;
+  /** The same for exactly the checkpoint this session ended with (`--ckpt <out>@<step>`), which a later --resume does not move. */
+  evaluateStepCommand: string | null;
 }
 
 /** Means accumulated over the current metrics window (restored on resume). */
@@ -242,21 +260,10 @@ export interface DatasetInfo {
   rewardTune: RewardTune;
 }
 
-const STEP_DIR = /^step-(\d+)$/;
-export const stepDirName = (step: number): string => `step-${String(step).padStart(8, '0')}`;
+export { stepDirName };
 
-/** Complete checkpoint directories in `out`, by step ascending. */
-export function listCheckpoints(out: string): Array<{ step: number; dir: string }> {
-  if (!existsSync(out)) return [];
-  const found: Array<{ step: number; dir: string }> = [];
-  for (const name of readdirSync(out)) {
-    const m = STEP_DIR.exec(name);
-    if (!m) continue;
-    const dir = join(out, name);
-    if (existsSync(join(dir, 'config.json')) && existsSync(join(dir, 'model.safetensors'))) found.push({ step: Number(m[1]), dir });
-  }
-  return found.sort((a, b) => a.step - b.step);
-}
+/** Complete checkpoint directories in `out`, by step ascending (src/checkpoint/run-dir.ts). */
+export const listCheckpoints = listRunCheckpoints;
 
 
 function checkInt(v: unknown, flag: string, min: number): number {
@@ -343,13 +350,48 @@ function updateLatest(out: string, name: string): boolean {
 }
 
 /**
+ * The run directory `--out` names. A checkpoint of a run (`<run>/latest`, `<run>/step-N`,
+ * `<run>@N`) given where the run is meant: with --resume, the run's newest checkpoint is where it
+ * continues anyway, so it names the run; any other checkpoint is refused, since training into a
+ * checkpoint directory would write a second run inside it.
+ */
+function runDirOfOut(given: string, resume: boolean): { out: string; note: string | null } {
+  const abs = resolve(given);
+  if (isRunDir(abs)) return { out: abs, note: null };
+  const r = resolveCheckpointDir(given);
+  if (r.run === null) {
+    if (existsSync(join(abs, 'config.json'))) {
+      throw new TrainError({
+        code: 'out',
+        file: abs,
+        detail: `is a checkpoint directory, not a training run directory (one holding ${stepDirName(0).replace(/0+$/, 'N')}/ checkpoints); give a new --out`,
+      });
+    }
+    return { out: abs, note: null };
+  }
+  const newest = listRunCheckpoints(r.run).at(-1);
+  if (resume && newest !== undefined && newest.dir === r.dir) {
+    return { out: r.run, note: `--out ${given} is the newest checkpoint (step ${newest.step}) of the run ${r.run}: resuming that run` };
+  }
+  const which = r.step !== null ? `step ${r.step}` : 'a checkpoint';
+  throw new TrainError({
+    code: resume ? 'resume' : 'out',
+    file: abs,
+    detail: resume
+      ? `is ${which} of the training run ${r.run}, but --resume continues a run from its newest checkpoint (step ${newest?.step ?? '?'}); give --out ${r.run} --resume`
+      : `is ${which} of the training run ${r.run}, not a run directory: continue that run with --out ${r.run} --resume, or start a new one in another --out`,
+  });
+}
+
+/**
  * Train OFQL on a D4RL dataset. Resolves when `steps` are done, or after a stop request (signal)
  * with `interrupted: true`; throws TrainError / DatasetError / CheckpointError naming file and field.
  */
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const log = options.log ?? ((m: string) => void process.stderr.write(`${m}\n`));
   const print = options.print ?? ((m: string) => void process.stdout.write(`${m}\n`));
-  const out = resolve(options.out);
+  const { out, note: outNote } = runDirOfOut(options.out, options.resume ?? false);
+  if (outNote !== null) log(`ofql-eval train: ${outNote}`);
   const envId = options.envId;
   const totalSteps = checkInt(options.steps ?? TRAIN_DEFAULTS.steps, '--steps', 1);
   const logEvery = checkInt(options.logEvery ?? TRAIN_DEFAULTS.logEvery, '--log-every', 1);
@@ -393,10 +435,15 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   if (!options.resume && existsSync(out)) {
     const clutter = [...existing.map((c) => c.dir), ...[FILES.metrics, FILES.eval].map((f) => join(out, f)).filter((f) => existsSync(f))];
     if (clutter.length > 0) {
+      const held = clutter.map((c) => c.slice(out.length + 1)).join(', ');
       throw new TrainError({
         code: 'out',
         file: out,
-        detail: `already holds a training run (${clutter.map((c) => c.slice(out.length + 1)).join(', ')}); pass --resume to continue it, or choose another --out`,
+        // --resume is only advice when there is a checkpoint to resume from.
+        detail:
+          existing.length > 0
+            ? `already holds a training run (${held}); pass --resume to continue it, or choose another --out`
+            : emptyRunDetail(out, `already holds a training run (${held}) without any checkpoint`),
       });
     }
   }
@@ -404,7 +451,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     throw new TrainError({
       code: 'resume',
       file: out,
-      detail: `--resume: no checkpoint to resume from (expected ${stepDirName(0).replace(/0+$/, 'N')}/ directories from an earlier 'ofql-eval train --out ${options.out}')`,
+      detail: isRunDir(out)
+        ? `--resume: no checkpoint to resume from: ${emptyRunDetail(out, 'the training run directory holds none')}`
+        : `--resume: no checkpoint to resume from (expected ${stepDirName(0).replace(/0+$/, 'N')}/ directories from an earlier 'ofql-eval train --out ${options.out}')`,
     });
   }
 
@@ -827,6 +876,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   if (interrupted) say(`ofql-eval train: stopped after step ${agent.step}; checkpoint ${lastCheckpoint}. Continue with --resume.`);
   else say(`ofql-eval train: done, step ${agent.step}; checkpoint ${lastCheckpoint}`);
   const sessionSteps = agent.step - startStep;
+  const outShown = isAbsolute(options.out) ? out : relative(process.cwd(), out) || '.';
+  const evaluable = lastCheckpoint !== null && entry.task !== undefined;
   return {
     out,
     step: agent.step,
@@ -836,5 +887,26 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     config,
     stepsPerSecond: trainSeconds > 0 ? sessionSteps / trainSeconds : 0,
     evals,
+    evaluateCommand: evaluable ? evaluateCommandFor(outShown, envId, evalSampler, config.evalCandidates) : null,
+    evaluateStepCommand: evaluable ? evaluateCommandFor(`${outShown}@${agent.step}`, envId, evalSampler, config.evalCandidates) : null,
   };
+}
+
+/**
+ * The `ofql-eval` command line that evaluates the newest checkpoint of the run `out` with the
+ * sampler the periodic evaluations use (`sampler`, `candidates` = config.evalCandidates).
+ */
+export function evaluateCommandFor(out: string, envId: string, sampler: string, candidates: number): string {
+  const args = ['ofql-eval', '--ckpt', out, '--env', envId];
+  if (sampler !== 'one-step') {
+    args.push('--sampler', sampler);
+    const n = sampler === 'dql' ? DQL_DEFAULT_CANDIDATES : sampler === 'best-of-n' ? BEST_OF_N_DEFAULT : undefined;
+    if (n !== undefined && n !== candidates) args.push('--sampler-n', String(candidates));
+  }
+  return args.map(shellWord).join(' ');
+}
+
+/** `word` as one POSIX shell word (quoted only when it has to be). */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
