@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { ReportInputError, familyStem } from './runs.js';
+import { ReportInputError, familyStem, withoutSeed } from './runs.js';
 
 export const EVAL_LOG = 'eval.jsonl';
 
@@ -55,10 +55,10 @@ export function readEvalLog(dir: string): EvalRecord[] {
   return out;
 }
 
-/** A run directory's family label: its name without task / seed words, else its name. */
+/** A run directory's family label: its name without task / seed words, else without seed words (`hopper-medium`). */
 export function trainingLabel(dir: string): string {
   const name = basename(resolve(dir));
-  return familyStem(name) || name;
+  return familyStem(name) || withoutSeed(name) || name;
 }
 
 /** Curves of these run directories, one per (family, task). */

@@ -58,6 +58,11 @@ function checkpointStem(ckpt: string): string {
   return ext.length > 1 && ext.length <= 12 ? name.slice(0, -ext.length) : name;
 }
 
+/** A name without its seed words ("hopper-medium-seed2" -> "hopper-medium"). */
+export function withoutSeed(name: string): string {
+  return name.replace(SEED_WORDS, '$1').replace(/[-_.]{2,}/g, '-').replace(/^[-_.]+|[-_.]+$/g, '');
+}
+
 /** A checkpoint name without task and seed words ("ofql-hopper-medium-seed2" -> "ofql"). */
 export function familyStem(name: string): string {
   return name.replace(SEED_WORDS, '$1').replace(TASK_WORDS, '$1').replace(TASK_WORDS, '$1').replace(/[-_.]{2,}/g, '-').replace(/^[-_.]+|[-_.]+$/g, '');

@@ -121,7 +121,7 @@ export class Panel {
   vrule(x: number, label: string): this {
     const X = r2(this.sx(x));
     this.marks.push(`<line x1="${X}" x2="${X}" y1="${this.m.top}" y2="${this.height - this.m.bottom}" stroke="#888" stroke-dasharray="3,3"/>`);
-    this.marks.push(`<text x="${X}" y="${this.m.top - 4}" font-size="10" text-anchor="middle" fill="#666">${escapeXml(label)}</text>`);
+    this.marks.push(`<text x="${r2(this.sx(x) - 4)}" y="${this.height - this.m.bottom - 5}" font-size="10" text-anchor="end" fill="#666">${escapeXml(label)}</text>`);
     return this;
   }
 
