@@ -268,6 +268,12 @@ export abstract class LocomotionEnv implements Env {
     this.afterPhysicsStep();
   }
 
+  /** Copy qpos into `out` at `offset` (float32; for recorded rollouts, allocation-free). */
+  copyQposInto(out: Float32Array, offset: number): void {
+    this.refreshViewsIfDetached();
+    for (let i = 0; i < this.nq; i++) out[offset + i] = this.qpos[i]!;
+  }
+
   getState(): EnvState {
     this.assertOpen();
     this.refreshViewsIfDetached();

@@ -48,6 +48,7 @@ import { type EpisodeOutcome, type RunnerConfig, WATCH, watchBufferBytes } from 
 import { type Shard, chunksOfShard, episodesOfShard, parseShard } from './schedule.js';
 import { expandEnvList } from './suites.js';
 import type { ChunkReply } from './worker.js';
+import { MAX_RECORDED_EPISODES, encodeRecording, type RecordedEpisode } from './recording.js';
 
 export const DEFAULT_EPISODES = 150;
 export const DEFAULT_BATCH_SIZE = 8;
@@ -93,6 +94,8 @@ export interface EvaluateOptions {
   progressIntervalMs?: number;
   /** Called when a chunk is retried after a worker crash. */
   onRetry?: (envId: string, retry: RetryRecord) => void;
+  /** Keep the qpos trajectory and rewards of the episodes with index < record (per env; default 0). */
+  record?: number;
   /** Base for relative policy / ckpt paths (default process.cwd()). */
   cwd?: string;
   /** Recorded as `command` in the result. */
@@ -172,6 +175,9 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResultDocu
   if (!(Number.isFinite(policyLoadTimeoutMs) && policyLoadTimeoutMs >= 0)) {
     throw new RangeError(`policy load timeout must be a non-negative number of ms, got ${String(policyLoadTimeoutMs)}`);
   }
+  const record = options.record ?? 0;
+  checkInt(record, 'record', 0);
+  if (record > MAX_RECORDED_EPISODES) throw new RangeError(`--record keeps at most ${MAX_RECORDED_EPISODES} episodes per env, got ${record}`);
   const shard = typeof options.shard === 'string' ? parseShard(options.shard) : (options.shard ?? null);
   if (shard) parseShard(`${shard.index}/${shard.count}`);
   const policyRef = typeof options.policy === 'string' ? resolvePolicyRef(options.policy, cwd) : options.policy;
@@ -349,7 +355,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResultDocu
       }
       inFlight.add(f);
       runOn
-        .run({ config: configs[job.envIndex], episodes: job.episodes, watch: f.watch }, f.controller.signal)
+        .run({ config: configs[job.envIndex], episodes: job.episodes, watch: f.watch, recordBelow: record }, f.controller.signal)
         .then(
           (reply) => handleReply(f, reply),
           (err: unknown) => handleRejection(f, err),
@@ -492,10 +498,17 @@ function buildEnvResult(s: EnvState): EnvResult {
     policyDescription: s.description,
     actionsOutOfRange: s.outOfRange,
     retries: s.retries,
+    ...recordingsOf(eps),
     envSteps: s.envSteps,
     workerSeconds: s.busyMs / 1000,
     policySeconds: s.policyMs / 1000,
   });
+}
+
+/** `recordings` of the recorded episodes (in index order), or nothing when none was recorded. */
+function recordingsOf(eps: readonly EpisodeOutcome[]): { recordings?: RecordedEpisode[] } {
+  const recorded = eps.filter((e) => e.recording !== undefined);
+  return recorded.length === 0 ? {} : { recordings: recorded.map((e) => encodeRecording(e.index, e.recording!)) };
 }
 
 /** Seeds of episodes `indices` of a run seeded `seed` (what `seeds` in a result holds). */

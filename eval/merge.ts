@@ -103,8 +103,10 @@ export function mergeResults(inputs: readonly MergeInput[], options: MergeOption
     let workerSeconds = 0;
     let policySeconds = 0;
     let description: string | null = null;
+    const recordings: NonNullable<EnvResult['recordings']> = [];
     for (const { file, doc } of inputs) {
       const r = doc.results[k];
+      recordings.push(...(r.recordings ?? []));
       r.episodes.forEach((idx, j) => {
         if (!Number.isSafeInteger(idx) || idx < 0 || idx >= total) {
           throw new MergeError(`${file}: ${envId} episode index ${String(idx)} is outside 0..${total - 1}`);
@@ -143,6 +145,7 @@ export function mergeResults(inputs: readonly MergeInput[], options: MergeOption
       policyDescription: description,
       actionsOutOfRange: outOfRange,
       retries,
+      ...(recordings.length > 0 ? { recordings: recordings.sort((a, b) => a.episode - b.episode) } : {}),
       envSteps,
       workerSeconds,
       policySeconds,

@@ -7,6 +7,7 @@ import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { describe, mean, meanConfidenceInterval, sampleStd } from '../src/stats.js';
+import { type RecordedEpisode, checkRecordings } from './recording.js';
 
 export const RESULT_SCHEMA_VERSION = 1;
 export const RESULT_KIND = 'ofql-eval/result';
@@ -110,6 +111,8 @@ export interface EnvResult {
   /** Action entries outside [-1, 1] (passed to the env unchanged; MuJoCo clamps ctrl). */
   actionsOutOfRange: number;
   retries: RetryRecord[];
+  /** Only with --record N: the trajectories of the episodes with index < N, in index order (eval/recording.ts). */
+  recordings?: RecordedEpisode[];
   timing: EnvTiming;
 }
 
@@ -240,6 +243,7 @@ export function makeEnvResult(p: EnvResultParts): EnvResult {
     policyDescription: p.policyDescription,
     actionsOutOfRange: p.actionsOutOfRange,
     retries: p.retries,
+    ...(p.recordings !== undefined ? { recordings: p.recordings } : {}),
     timing: {
       envSteps,
       workerSeconds,
@@ -343,6 +347,8 @@ export function checkResultDocument(doc: unknown, source = 'result'): EvalResult
     for (const f of ['seeds', 'returns', 'lengths', 'normalizedScores', 'terminated'] as const) {
       if (!Array.isArray(r[f]) || r[f].length !== n) fail(`results[${k}].${f} must be an array of ${String(n)} entries`);
     }
+    const bad = r.recordings === undefined ? null : checkRecordings(r.recordings);
+    if (bad !== null) fail(`results[${k}].${bad}`);
   }
   return d as EvalResultDocument;
 }

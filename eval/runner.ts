@@ -43,6 +43,48 @@ export interface EpisodeOutcome {
   terminated: boolean;
   /** Ended because the physics state became non-finite (also counts as terminated). */
   nonFinite: boolean;
+  /** Only for recorded episodes (see `run`'s `recordBelow`). */
+  recording?: EpisodeRecording;
+}
+
+/** The trajectory of one recorded episode: qpos after reset and after every step, and the rewards. */
+export interface EpisodeRecording {
+  nq: number;
+  /** (length + 1) x nq, row-major. */
+  qpos: Float32Array;
+  /** length entries. */
+  rewards: Float32Array;
+}
+
+/** Grows a recording in place (doubling), so a recorded step costs no allocation on average. */
+class RecordingBuffer {
+  private qpos: Float32Array;
+  private rewards: Float32Array;
+  private frames = 0;
+  constructor(private readonly nq: number, capacity: number) {
+    this.qpos = new Float32Array(nq * (capacity + 1));
+    this.rewards = new Float32Array(capacity);
+  }
+  frame(env: LocomotionEnv, reward: number | null): void {
+    if ((this.frames + 1) * this.nq > this.qpos.length) {
+      const q = new Float32Array(this.qpos.length * 2);
+      q.set(this.qpos);
+      this.qpos = q;
+    }
+    if (reward !== null) {
+      if (this.frames > this.rewards.length) {
+        const r = new Float32Array(Math.max(8, this.rewards.length * 2));
+        r.set(this.rewards);
+        this.rewards = r;
+      }
+      this.rewards[this.frames - 1] = reward;
+    }
+    env.copyQposInto(this.qpos, this.frames * this.nq);
+    this.frames++;
+  }
+  finish(): EpisodeRecording {
+    return { nq: this.nq, qpos: this.qpos.slice(0, this.frames * this.nq), rewards: this.rewards.slice(0, this.frames - 1) };
+  }
 }
 
 export interface ChunkOutcome {
@@ -154,9 +196,10 @@ export class EpisodeRunner {
 
   /**
    * Run `episodes` (global indices) to completion, at most B at a time, refilling slots in
-   * list order. `watch` (optional) is the shared record described by WATCH.
+   * list order. `watch` (optional) is the shared record described by WATCH. Episodes with an
+   * index below `recordBelow` keep their trajectory (EpisodeOutcome.recording).
    */
-  async run(episodes: readonly number[], watch?: SharedArrayBuffer): Promise<ChunkOutcome> {
+  async run(episodes: readonly number[], watch?: SharedArrayBuffer, recordBelow = 0): Promise<ChunkOutcome> {
     const t0 = performance.now();
     const { B, envs, obsAll, actionRows, rowSlot, slotEpisode, slotSeed, slotReturn, slotLength, slotRunning } = this;
     const O = this.observationSize;
@@ -171,6 +214,7 @@ export class EpisodeRunner {
     let actCalls = 0;
     let policyMs = 0;
     let outOfRange = 0;
+    const recordings: Array<RecordingBuffer | null> = envs.map(() => null);
 
     const start = (s: number): void => {
       const index = episodes[next++];
@@ -182,6 +226,8 @@ export class EpisodeRunner {
       slotReturn[s] = 0;
       slotLength[s] = 0;
       slotRunning[s] = 1;
+      recordings[s] = index < recordBelow ? new RecordingBuffer(envs[s].nq, 64) : null;
+      recordings[s]?.frame(envs[s], null);
     };
 
     slotRunning.fill(0);
@@ -272,6 +318,7 @@ export class EpisodeRunner {
           slotReturn[s] += res.reward;
           slotLength[s]++;
           envSteps++;
+          recordings[s]?.frame(envs[s], res.reward);
           if (res.terminated || res.truncated) {
             slotRunning[s] = 0;
             outcomes.push({
@@ -281,6 +328,7 @@ export class EpisodeRunner {
               length: slotLength[s],
               terminated: res.terminated,
               nonFinite: envs[s].lastInfo.nonFiniteState,
+              ...(recordings[s] ? { recording: recordings[s]!.finish() } : {}),
             });
             if (next < episodes.length) start(s);
           }

@@ -20,6 +20,8 @@ export interface ChunkTask {
   episodes: number[];
   /** Shared watch record (see WATCH in runner.ts). */
   watch?: SharedArrayBuffer;
+  /** Record the trajectories of episodes with an index below this (--record). */
+  recordBelow?: number;
 }
 
 export interface SerializedError {
@@ -88,7 +90,7 @@ export default async function runChunk(task: ChunkTask): Promise<ChunkReply> {
     };
   }
   try {
-    const outcome = await runner.run(task.episodes, task.watch);
+    const outcome = await runner.run(task.episodes, task.watch, task.recordBelow ?? 0);
     return {
       ok: true,
       outcome,

@@ -14,6 +14,7 @@ import { MergeError, mergeResults } from '../eval/merge.js';
 import { defaultWorkerCount } from '../eval/pool.js';
 import { type ProgressMode } from '../eval/progress.js';
 import { ResultFormatError, readResultFile, writeResultFile } from '../eval/result.js';
+import { MAX_RECORDED_EPISODES } from '../eval/recording.js';
 import { parseShard } from '../eval/schedule.js';
 import { EnvListError, SUITES } from '../eval/suites.js';
 import { DEFAULT_MAX_EPISODE_STEPS } from './make-env.js';
@@ -27,6 +28,7 @@ import { trainCommand } from './commands/train.js';
 import { collectCommand } from './commands/collect.js';
 import { exportOnnxCommand } from './commands/export-onnx.js';
 import { reportCommand } from './commands/report.js';
+import { viewCommand } from './commands/view.js';
 import { runEvaluationForCli } from './commands/run-evaluation.js';
 
 const EXIT_OK = 0;
@@ -57,6 +59,7 @@ interface RunArgs {
   'max-episode-steps': number;
   'policy-timeout': number;
   'policy-load-timeout': number;
+  record: number;
   shard?: string;
   json?: string;
   progress: ProgressMode;
@@ -86,6 +89,7 @@ async function runCommand(args: RunArgs, argv: string[]): Promise<number> {
     maxEpisodeSteps: args['max-episode-steps'],
     policyTimeoutMs: args['policy-timeout'],
     policyLoadTimeoutMs: args['policy-load-timeout'],
+    record: args.record,
     shard: args.shard ?? null,
     command: ['ofql-eval', ...argv],
     progress: args.progress,
@@ -133,6 +137,7 @@ const INT_OPTIONS: [keyof RunArgs, number][] = [
   ['max-episode-steps', 1],
   ['policy-timeout', 0],
   ['policy-load-timeout', 0],
+  ['record', 0],
 ];
 
 export async function main(argv: string[] = hideBin(process.argv)): Promise<number> {
@@ -195,6 +200,11 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
             type: 'number',
             default: DEFAULT_MAX_EPISODE_STEPS,
             describe: 'Episode time limit; anything but 1000 is NOT comparable with D4RL scores (for quick tests)',
+          })
+          .option('record', {
+            type: 'number',
+            default: 0,
+            describe: `Keep the trajectories of the first N episodes of each env in the result (for 'ofql-eval view'; at most ${MAX_RECORDED_EPISODES})`,
           })
           .option('policy-timeout', {
             type: 'number',
@@ -278,6 +288,7 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
     .command(collectCommand((code) => (exitCode = code)))
     .command(exportOnnxCommand((code) => (exitCode = code)))
     .command(reportCommand((code) => (exitCode = code)))
+    .command(viewCommand((code) => (exitCode = code)))
     .strict()
     .strictOptions()
     .help('help')

@@ -26,6 +26,13 @@ const TASKS: Record<LocomotionTask, { modelFile: string; create: Ctor }> = {
   Ant: { modelFile: 'ant.xml', create: (mj, m, c, o) => new AntEnv(mj, m, c, { contactForces: o.contactForces }) },
 };
 
+/** The model file (in assets/) an env id simulates. */
+export function modelFileFor(id: string): string {
+  const task = getEnvEntry(id).task;
+  if (!task) throw new Error(`environment '${id}' is known for score normalisation only; ofql-eval simulates: ${listEnvs({ simulated: true }).join(', ')}`);
+  return TASKS[task].modelFile;
+}
+
 export async function makeEnv(id: string, options: MakeEnvOptions = {}): Promise<LocomotionEnv> {
   const entry = getEnvEntry(id);
   if (!entry.task) {
