@@ -4,7 +4,7 @@
  * `--ckpt` values it claims, which extra flags it reads, and how it checks its files *before*
  * any worker starts; it answers with the PolicyRef the workers load. `run`, `baseline`, `regress`,
  * `collect` and `train`'s periodic evaluation all go through `preparePolicy`, so a new kind
- * (ONNX, Python, PyTorch files) is one entry in POLICY_KINDS and works everywhere.
+ * (ONNX, Python, PyTorch state dicts) is one entry in POLICY_KINDS and works everywhere.
  *
  * Kind-specific options travel to the workers inside the PolicyRef (`ref.options`, structured-
  * cloned with the task) and reach the factory as `spec.options`.
@@ -13,6 +13,7 @@ import type { Options } from 'yargs';
 import { resolvePolicyRef } from './load.js';
 import { ofqlKind } from './ofql-cli.js';
 import { pythonKind } from './python-cli.js';
+import { torchKind } from './torch-cli.js';
 import type { PolicyRef } from './types.js';
 
 /** What the command line says about the policy. */
@@ -67,7 +68,7 @@ const pluginKind: PolicyKind = {
 };
 
 /** First match wins; more specific kinds come first. */
-export const POLICY_KINDS: readonly PolicyKind[] = [ofqlKind, pythonKind, pluginKind];
+export const POLICY_KINDS: readonly PolicyKind[] = [torchKind, ofqlKind, pythonKind, pluginKind];
 
 /** Every kind's own flags, for `.options(...)` of each command that takes a policy. */
 export const POLICY_KIND_OPTIONS: Readonly<Record<string, Options>> = Object.assign({}, ...POLICY_KINDS.map((k) => k.options));

@@ -1,6 +1,8 @@
 /**
  * Policy plug-in that evaluates an OFQL checkpoint directory (src/ofql/checkpoint.ts):
- * `ofql-eval --ckpt <dir> [--env <id>] [--sampler one-step|dql|best-of-n|qgbs] [--backend wasm|cpu|tensorflow]`.
+ * `ofql-eval --ckpt <dir> [--env <id>] [--sampler one-step|dql|best-of-n|qgbs] [--backend wasm|cpu|tensorflow]`,
+ * or a PyTorch OFQL state dict (`--ckpt actor.pth [--critic critic.pth]`, also `.pt` and
+ * torch-layout `.safetensors`; src/ofql/torch-state-dict.ts reads it directly, nothing executed).
  *
  * Each worker thread calls the default export once per environment: it initialises the
  * TensorFlow.js backend in that thread, loads the checkpoint (evaluation only: the optimizer file is
@@ -16,6 +18,9 @@ import { Rng, deriveSeed } from '../rng.js';
 import type { ActContext, Policy, PolicySpec } from './types.js';
 import { initBackend, type BackendName } from '../ofql/tensor-backend.js';
 import { loadOfqlCheckpoint } from '../ofql/checkpoint.js';
+import { checkSamplerForTorchModel, isTorchStateDictPath, loadTorchOfqlAgent } from '../ofql/torch-state-dict.js';
+import type { OfqlConfig } from '../ofql/config.js';
+import type { OfqlAgent } from '../ofql/train-step.js';
 import { sampleActions, samplerNetsFromAgent } from '../ofql/samplers.js';
 import { checkSamplerForCheckpoint, describeSampler, makeSamplerSpec, type SamplerSpec } from '../ofql/sampler-spec.js';
 
@@ -38,6 +43,48 @@ export interface OfqlPolicyOptions {
   backend?: BackendName;
   /** Which actor to act with (default: the checkpoint's config.evalActor, normally 'ema'). */
   actor?: 'ema' | 'online';
+  /** PyTorch state dicts only: the critic file (absolute, or relative to the working directory). */
+  critic?: string;
+  /** PyTorch state dicts only: config.timeScale (default: config.json beside the actor, else 1). */
+  timeScale?: number;
+}
+
+interface LoadedForEval {
+  config: OfqlConfig;
+  agent: OfqlAgent;
+  /** `<where>: ` prefix for the dimension-mismatch message. */
+  where: string;
+  /** What the dimensions come from, for that message. */
+  dimsFrom: string;
+  envId?: string;
+  /** Start of the policy description. */
+  description: string;
+  checkSampler(name: SamplerSpec['name']): void;
+}
+
+async function loadForEval(ckpt: string, options: OfqlPolicyOptions): Promise<LoadedForEval> {
+  if (isTorchStateDictPath(ckpt)) {
+    const { model, agent } = await loadTorchOfqlAgent(ckpt, { critic: options.critic, timeScale: options.timeScale });
+    return {
+      config: model.config,
+      agent,
+      where: model.actorPath,
+      dimsFrom: "the actor's tensor shapes give",
+      envId: model.envId,
+      description: `PyTorch OFQL state dict ${model.actorPath} (${model.formats.actor}${model.criticPath ? `; critic ${model.criticPath}` : '; actor only, no critic'})`,
+      checkSampler: (name) => checkSamplerForTorchModel(model, name),
+    };
+  }
+  const loaded = await loadOfqlCheckpoint(ckpt, { forResume: false });
+  return {
+    config: loaded.config,
+    agent: loaded.agent,
+    where: `${loaded.dir}/config.json`,
+    dimsFrom: 'the checkpoint was built for',
+    envId: loaded.envId,
+    description: `OFQL checkpoint ${loaded.dir} (step ${loaded.step}${loaded.envId ? `, trained on ${loaded.envId}` : ''})`,
+    checkSampler: (name) => checkSamplerForCheckpoint(loaded.dir, loaded.config.trainCritic, name),
+  };
 }
 
 /** The sampler spec the options describe (RangeError naming the bad field). */
@@ -46,21 +93,21 @@ export function samplerSpecFromOptions(o: OfqlPolicyOptions): SamplerSpec {
 }
 
 export async function createOfqlCheckpointPolicy(spec: PolicySpec, options: OfqlPolicyOptions = {}): Promise<Policy> {
-  if (!spec.ckpt) throw new Error('the OFQL checkpoint policy needs --ckpt <checkpoint directory>');
+  if (!spec.ckpt) throw new Error('the OFQL checkpoint policy needs --ckpt <checkpoint directory | actor.pth>');
   const sampler = samplerSpecFromOptions(options);
   const backend = options.backend ?? 'wasm';
   await initBackend(backend);
-  const loaded = await loadOfqlCheckpoint(spec.ckpt, { forResume: false });
+  const loaded = await loadForEval(spec.ckpt, options);
   const { config, agent } = loaded;
   const nets = (() => {
     try {
       if (config.obsDim !== spec.observationSize || config.actDim !== spec.actionSize) {
         throw new Error(
-          `${loaded.dir}/config.json: the checkpoint was built for obsDim ${config.obsDim} / actDim ${config.actDim}` +
+          `${loaded.where}: ${loaded.dimsFrom} obsDim ${config.obsDim} / actDim ${config.actDim}` +
             `${loaded.envId ? ` (envId ${loaded.envId})` : ''}, but ${spec.envId} has ${spec.observationSize} / ${spec.actionSize}`,
         );
       }
-      checkSamplerForCheckpoint(loaded.dir, config.trainCritic, sampler.name);
+      loaded.checkSampler(sampler.name);
       return samplerNetsFromAgent(agent, { actor: options.actor });
     } finally {
       agent.dispose(); // the sampler holds its own copies of the two networks it needs
@@ -73,9 +120,7 @@ export async function createOfqlCheckpointPolicy(spec: PolicySpec, options: Ofql
   let obs32 = new Float32Array(0);
   const actor = options.actor ?? config.evalActor;
   return {
-    description:
-      `OFQL checkpoint ${loaded.dir} (step ${loaded.step}${loaded.envId ? `, trained on ${loaded.envId}` : ''}), ` +
-      `sampler ${describeSampler(sampler)}, actor ${actor}, backend ${backend}`,
+    description: `${loaded.description}, sampler ${describeSampler(sampler)}, actor ${actor}, backend ${backend}`,
     act(obs: Float64Array, n: number, ctx?: ActContext): Float32Array {
       if (obs32.length < n * S) obs32 = new Float32Array(n * S);
       const o = obs32.subarray(0, n * S);
