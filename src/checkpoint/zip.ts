@@ -221,7 +221,8 @@ export function openZip(bytes: Uint8Array, source: string): ZipArchive {
         data = raw;
       } else {
         try {
-          data = inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.size) });
+          const buf = inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.size) });
+          data = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
         } catch (err) {
           return fail(`cannot be inflated (${(err as Error).message}); expected ${entry.size} bytes of deflate data`, name);
         }
