@@ -10,6 +10,7 @@ import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { CheckpointError, type CheckpointErrorCode } from '../src/checkpoint/errors.js';
 import { PyDict, PyTuple, unpickle, type UnpickleOptions } from '../src/checkpoint/pickle.js';
+import * as safetensors from '../src/checkpoint/safetensors.js';
 import { bf16BitsToFloat32, f16BitsToFloat32, float32ToBf16Bits, float32ToF16Bits, type Tensor } from '../src/checkpoint/safetensors.js';
 import { MAX_TORCH_ELEMENTS, TORCH_ALLOWED_GLOBALS, decodeStateDict, decodeTorchFile, readStateDictFile } from '../src/checkpoint/torch-file.js';
 import { openZip } from '../src/checkpoint/zip.js';
@@ -201,6 +202,17 @@ describe('state dicts written by torch.save', () => {
     }
     expect(tensors.get('scalar')!.shape).toEqual([]);
     expect(tensors.get('empty')!.data.length).toBe(0);
+  });
+
+  it('a safetensors file whose header length starts with 0x80 (like a pickle) is still read as safetensors', () => {
+    const { encodeSafetensors } = safetensors;
+    let n = 1;
+    let bytes = encodeSafetensors({ a: { dtype: 'F32', shape: [1], data: Float32Array.of(1) } });
+    // Pad the name until the header is 128 bytes long: byte 0 = 0x80.
+    while (bytes[0] !== 0x80 || bytes[1] !== 0) bytes = encodeSafetensors({ ['a'.repeat(++n)]: { dtype: 'F32', shape: [1], data: Float32Array.of(1) } });
+    const got = decodeStateDict(bytes, 'h128.safetensors');
+    expect(got.format).toBe('safetensors');
+    expect([...got.tensors.keys()]).toEqual(['a'.repeat(n)]);
   });
 
   it('a critic and a whole-agent file', async () => {

@@ -505,12 +505,16 @@ export async function readStateDictFile(path: string, options: TorchReadOptions 
   return decodeStateDict(bytes, path, options);
 }
 
-/** decodeTorchFile or decodeSafetensors, whichever the bytes are. */
+/**
+ * decodeTorchFile or decodeSafetensors, whichever the bytes are. Safetensors is recognised first
+ * (its 8-byte header length may start with 0x80, like a pickle): '{' at byte 8. A legacy torch
+ * file has the magic number's bytes there, a ZIP archive its local-header fields.
+ */
 export function decodeStateDict(bytes: Uint8Array, source: string, options: TorchReadOptions = {}): StateDictFile {
-  if (looksLikeTorchFile(bytes)) return decodeTorchFile(bytes, source, options);
-  if (bytes.length >= 9 && bytes[8] === 0x7b) {
+  if (bytes.length >= 10 && bytes[8] === 0x7b && !looksLikeZip(bytes)) {
     const { tensors, metadata } = decodeSafetensors(bytes, source, { checkFinite: options.checkFinite });
     return { format: 'safetensors', tensors, skipped: [], metadata };
   }
+  if (looksLikeTorchFile(bytes)) return decodeTorchFile(bytes, source, options);
   return torchFail(source, 'is neither a torch.save file (.pth / .pt: a ZIP archive or a legacy pickle) nor a safetensors file');
 }

@@ -94,10 +94,11 @@ export function checkPolicyArgs(a: PolicyArgs): string | null {
   if (kind === undefined) {
     return `Missing required argument: policy (give ${POLICY_KINDS.map((k) => k.selectedBy).join(', or ')})`;
   }
-  for (const other of POLICY_KINDS) {
-    if (other === kind) continue;
-    const foreign = Object.keys(other.options).find((n) => flags[n] !== undefined && !(n in kind.options));
-    if (foreign !== undefined) return `--${foreign} only applies to ${other.label} (${other.selectedBy})`;
+  const foreign = Object.keys(POLICY_KIND_OPTIONS).find((n) => flags[n] !== undefined && !(n in kind.options));
+  if (foreign !== undefined) {
+    // Every kind that takes the flag (several share the OFQL flags), the more general ones first.
+    const owners = POLICY_KINDS.filter((k) => foreign in k.options).reverse();
+    return `--${foreign} only applies to ${owners.map((k) => `${k.label} (${k.selectedBy})`).join(' or ')}`;
   }
   return kind.check?.(a) ?? null;
 }
