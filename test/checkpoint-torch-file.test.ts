@@ -303,6 +303,9 @@ describe('the restricted unpickler', () => {
       [pk(0x80, 2, 0x8c, 2, 0xc3, 0x28, STOP), /not valid UTF-8/],
       [pk(0x80, 9, STOP), /protocol 9 is newer than 5/],
       [pk(0x80, 2, 0x4e, 0x51, STOP), /persistent ids are not expected/],
+      [pk(0x80, 2, 0x8b, u32le(300), new Uint8Array(300), STOP), /an integer of 300 bytes is longer than the 256 bytes accepted/],
+      [pk(0x80, 2, 0x63, 'm'.repeat(2000), '\n', 'n\n', STOP), /a text argument is longer than 1024 bytes/],
+      [pk(0x80, 2, 0x63, 'os'), /a text argument has no terminating newline/],
     ];
     for (const [bytes, re] of cases) expectErr(caught(() => unpickle(bytes, none)), 'pickle', /^p\.pkl: pickle: /, re);
   });

@@ -104,7 +104,8 @@ export function pyTypeName(v: unknown): string {
   return typeof name === 'string' ? name : typeof v;
 }
 
-const MARK = Symbol('MARK');
+/** Longest integer accepted (LONG4 bytes / decimal digits of INT, LONG): decoding is quadratic in it. */
+const MAX_INT_BYTES = 256;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 function isKey(v: unknown): v is PyKey {
@@ -156,10 +157,10 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions, start = 0)
     if (v > BigInt(bytes.length)) fail(`length ${v} is beyond the end of the data`);
     return Number(v);
   };
-  /** A text line (protocol 0 arguments), without its newline. */
+  /** A text line (protocol 0 arguments), without its newline; at most 1024 bytes. */
   const line = (): string => {
-    const end = bytes.indexOf(0x0a, pos);
-    if (end < 0) fail('a text argument has no terminating newline');
+    const end = bytes.subarray(pos, pos + 1025).indexOf(0x0a) + pos;
+    if (end < pos) fail(bytes.indexOf(0x0a, pos) < 0 ? 'a text argument has no terminating newline' : 'a text argument is longer than 1024 bytes');
     const s = new TextDecoder('latin1').decode(bytes.subarray(pos, end));
     pos = end + 1;
     return s;
@@ -279,6 +280,7 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions, start = 0)
       case 0x8b: { // LONG4
         const n = i32();
         if (n < 0) fail(`negative length ${n}`);
+        if (n > MAX_INT_BYTES) fail(`an integer of ${n} bytes is longer than the ${MAX_INT_BYTES} bytes accepted`);
         stack.push(decodeLong(take(n)));
         break;
       }
