@@ -1,5 +1,6 @@
 /**
- * Checkpoints: the safetensors codec, atomic checkpoint directories and PyTorch state-dict import.
+ * Checkpoints: the safetensors codec, atomic checkpoint directories, PyTorch state-dict import and
+ * torch.save files read without executing anything (torch-file.ts; docs/pytorch-checkpoints.md).
  * Independent of TF.js (named typed arrays + JSON). Format: docs/checkpoint-format.md.
  */
 export { CheckpointError, type CheckpointErrorCode } from './errors.js';
@@ -69,3 +70,15 @@ export {
   type TorchImportOptions,
   type TorchImportResult,
 } from './pytorch-import.js';
+export {
+  TORCH_ALLOWED_GLOBALS,
+  TORCH_STORAGE_DTYPES,
+  MAX_TORCH_ELEMENTS,
+  decodeTorchFile,
+  decodeStateDict,
+  readStateDictFile,
+  looksLikeTorchFile,
+  type StateDictFile,
+  type StateDictFormat,
+  type TorchReadOptions,
+} from './torch-file.js';
