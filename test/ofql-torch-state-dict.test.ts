@@ -15,7 +15,7 @@ import { actorForward, qForward, type NamedArray } from '../src/ofql/networks.js
 import { actorParamsFromNamed, criticParamsFromNamed } from '../src/ofql/samplers.js';
 import { initBackend } from '../src/ofql/tensor-backend.js';
 import { tf } from '../src/ofql/tf.js';
-import { checkSamplerForTorchModel, loadTorchOfqlAgent, readTorchOfqlModel, type TorchOfqlModel } from '../src/ofql/torch-state-dict.js';
+import { checkSamplerForTorchModel, inferOfqlDims, loadTorchOfqlAgent, readTorchOfqlModel, type TorchOfqlModel } from '../src/ofql/torch-state-dict.js';
 import { checkPolicyArgs, policyKindOf, preparePolicy } from '../src/policy/kinds.js';
 import { createOfqlCheckpointPolicy } from '../src/policy/ofql-checkpoint.js';
 import { ROOT } from './eval-helpers.js';
@@ -259,6 +259,16 @@ describe('files that are not OFQL actors: errors name the file and the tensor', 
     const base = (await sd(fixture('actor.pth'))).tensors;
     writeFileSync(extra, encodeSafetensors(new Map([...base, ['model.dropout.weight', t([2, 2])]])));
     expect((await caught(readTorchOfqlModel(extra))).message).toMatch(/actor-extra\.safetensors: tensor 'model\.dropout\.weight': 1 state-dict tensor\(s\) have no entry in the name table/);
+
+    // Size inference on its own: a gap in mid_layer, a first layer too narrow, a wrong embedding shape.
+    const f = (shape: number[]) => ({ dtype: 'F32' as const, shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) });
+    const dims = (entries: Array<[string, number[]]>) => inferOfqlDims(new Map(entries.map(([n, sh]) => [n, f(sh)])), 'synthetic.pth');
+    const emb: Array<[string, number[]]> = [['time_mlp.1.weight', [8, 4]], ['r_mlp.1.weight', [8, 4]]];
+    expect(dims([...emb, ['mid_layer.0.weight', [5, 12]], ['mid_layer.2.weight', [5, 5]], ['mid_layer.4.weight', [5, 5]], ['final_layer.weight', [2, 5]]])).toEqual({ obsDim: 2, actDim: 2, hiddenDim: 5, depth: 3, timeEmbDim: 4 });
+    expect(() => dims([...emb, ['mid_layer.0.weight', [5, 12]], ['mid_layer.4.weight', [5, 5]], ['final_layer.weight', [2, 5]]])).toThrow(/synthetic\.pth: tensor 'mid_layer\.2\.weight': is missing: mid_layer Linears must sit at nn\.Sequential positions 0, 2, 4, \.\.\. \(Linear, Mish, Linear, \.\.\.\); found positions 0, 4/);
+    expect(() => dims([...emb, ['mid_layer.0.weight', [5, 10]], ['final_layer.weight', [2, 5]]])).toThrow(/tensor 'mid_layer\.0\.weight': has 10 inputs, but its input is concat\(a_t \[2\], emb\(t\) \[4\], emb\(r\) \[4\], s \[S\]\), which leaves S = 0/);
+    expect(() => dims([['time_mlp.1.weight', [6, 4]], ['r_mlp.1.weight', [8, 4]]])).toThrow(/tensor 'time_mlp\.1\.weight': must be \[2T, T\].*got \[6, 4\]/);
+    expect(() => dims([...emb, ['mid_layer.0.weight', [5, 12]], ['final_layer.weight', [2, 6]]])).toThrow(/final_layer\.weight': must be \[A, 5\]/);
 
     const missing = join(tmp, 'nope.pth');
     expect((await caught(readTorchOfqlModel(missing))).code).toBe('not-found');
