@@ -173,13 +173,13 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
           .option('policy', {
             alias: 'p',
             type: 'string',
-            describe: `Built-in (${BUILTIN_POLICY_NAMES.join(', ')}), 'ofql' (an OFQL checkpoint directory given by --ckpt; the default when only --ckpt is given) or path to an ES module whose default export is async (spec) => ({ act(obs, n) })`,
+            describe: `Built-in (${BUILTIN_POLICY_NAMES.join(', ')}), 'ofql' (an OFQL checkpoint directory, or a PyTorch actor .pth / .pt / .safetensors, given by --ckpt; the default when only --ckpt is given) or path to an ES module whose default export is async (spec) => ({ act(obs, n) })`,
           })
           .option('ckpt', {
             type: 'string',
             describe:
               'Checkpoint passed to the policy factory as spec.ckpt (absolute path); alone: an OFQL checkpoint directory (--env defaults to its envId), ' +
-              "or a training run directory (its newest checkpoint; <run>@N: step N)",
+              'a training run directory (its newest checkpoint; <run>@N: step N), or a PyTorch OFQL actor state dict actor.pth / .pt / .safetensors (read without executing anything; see docs/pytorch-checkpoints.md)',
           })
           .options(POLICY_KIND_OPTIONS)
           .option('episodes', { alias: 'n', type: 'number', default: DEFAULT_EPISODES, describe: 'Episodes per environment (whole run, all shards)' })
@@ -253,6 +253,7 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
           .example('$0 -e hopper-medium-v2 -p random -o out.json', '150 random-policy episodes')
           .example('$0 -e d4rl-locomotion -p ./pol.mjs --ckpt ckpts/', 'the 9-task D4RL table')
           .example('$0 -e hopper-medium-v2 -p ./pol.mjs --shard 1/4 -o s1.json', 'the 2nd of 4 shards')
+          .example('$0 -e hopper-medium-v2 --ckpt actor.pth --critic critic.pth --sampler qgbs', 'a PyTorch OFQL agent')
           .epilogue(
             'Returns are undiscounted sums of rewards; normalised score = 100 * (R - REF_MIN) / (REF_MAX - REF_MIN) ' +
               '(D4RL constants); std is the sample std (ddof=1); the 95% CI is mean +- t_{0.975,n-1} * std / sqrt(n). ' +

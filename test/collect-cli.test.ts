@@ -57,6 +57,21 @@ describe('ofql-eval collect (CLI)', () => {
     expect(ds.metadata.ckpt).toBe(ofqlCkpt);
   });
 
+  it('collects from a PyTorch OFQL actor given by --ckpt alone (critic and sampler from its config.json)', async () => {
+    const out = join(dir, 'torch.hdf5');
+    const actor = join(ROOT, 'test', 'fixtures', 'torch', 'with-config', 'actor.pth');
+    const r = cli(['--env', 'hopper-medium-v2', '--ckpt', actor, '--steps', '30', '--max-episode-steps', '15', '-w', '1', '-o', out]);
+    expect(r.status, r.stderr).toBe(0);
+    const ds = await readD4rlFile(out, { envId: 'hopper-medium-v2' });
+    expect(ds.N).toBe(30);
+    expect(ds.metadata.policy).toBe('ofql-torch (from --ckpt)');
+    expect(ds.metadata.ckpt).toBe(actor);
+    // --critic is a flag of the torch kind only.
+    const bad = cli(['--env', 'hopper-medium-v2', '--ckpt', ofqlCkpt, '--critic', 'c.pth', '--steps', '5', '-o', join(dir, 'bad.hdf5')]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--critic only applies to PyTorch OFQL state dicts/);
+  });
+
   it('collects with a linear-policy JSON given by --ckpt alone', () => {
     const out = join(dir, 'c.hdf5');
     const r = cli(['--env', 'halfcheetah-medium-v2', '--ckpt', policyFile, '--steps', '120', '--max-episode-steps', '50', '--action-noise', '0.05', '-w', '1', '-o', out]);

@@ -33,6 +33,14 @@ export type CheckpointErrorCode =
   | 'unexpected-tensor'
   /** A PyTorch import name table is inconsistent (two names mapped to one tensor, a bad entry). */
   | 'name-table'
+  /** A ZIP archive (torch.save's format) is unusable: bad directory, offsets outside the file, CRC mismatch, unsupported method. */
+  | 'archive'
+  /** A pickle is malformed or uses an opcode the restricted reader does not handle. */
+  | 'pickle'
+  /** A pickle names a global (class or function) that is not on the allowlist: refused, nothing executed. */
+  | 'forbidden-global'
+  /** A PyTorch file's layout is wrong: a missing or mis-sized storage, a tensor reaching outside its storage, not a state dict. */
+  | 'torch-format'
   /** Writing failed (I/O error, invalid input to the writer, refusing to replace a non-checkpoint directory). */
   | 'write';
 

@@ -1,6 +1,7 @@
 /**
  * Checkpoints: the safetensors codec, atomic checkpoint directories, training run directories
- * (a run directory, `<run>@N`, `<run>/latest` name one of its checkpoints) and PyTorch state-dict import.
+ * (a run directory, `<run>@N`, `<run>/latest` name one of its checkpoints), PyTorch state-dict import
+ * and torch.save files read without executing anything (torch-file.ts; docs/pytorch-checkpoints.md).
  * Independent of TF.js (named typed arrays + JSON). Format: docs/checkpoint-format.md.
  */
 export { CheckpointError, type CheckpointErrorCode } from './errors.js';
@@ -83,3 +84,15 @@ export {
   type TorchImportOptions,
   type TorchImportResult,
 } from './pytorch-import.js';
+export {
+  TORCH_ALLOWED_GLOBALS,
+  TORCH_STORAGE_DTYPES,
+  MAX_TORCH_ELEMENTS,
+  decodeTorchFile,
+  decodeStateDict,
+  readStateDictFile,
+  looksLikeTorchFile,
+  type StateDictFile,
+  type StateDictFormat,
+  type TorchReadOptions,
+} from './torch-file.js';

@@ -36,7 +36,9 @@ import { DEFAULT_MAX_EPISODE_STEPS } from '../make-env.js';
 import { mujocoPackageVersion } from '../mujoco/bridge.js';
 import { PolicyLoadError } from '../policy/errors.js';
 import { BUILTIN_POLICY_NAMES, policyLabel, resolvePolicyRef } from '../policy/load.js';
-import { OFQL_CLI_OPTIONS, OFQL_POLICY_NAME } from '../policy/ofql-cli.js';
+import { OFQL_POLICY_NAME } from '../policy/ofql-cli.js';
+import { TORCH_CLI_OPTIONS, TORCH_POLICY_NAME } from '../policy/torch-cli.js';
+import { isTorchStateDictPath } from '../ofql/torch-state-dict.js';
 import type { PolicyRef } from '../policy/types.js';
 import { getEnvEntry } from '../registry.js';
 import { assertSeed } from '../rng.js';
@@ -175,14 +177,23 @@ export async function resolveCollectPolicy(
   const ofqlGiven = Object.keys(ofqlOptions).filter((k) => ofqlOptions[k] !== undefined);
   const isOfql =
     policy === OFQL_POLICY_NAME ||
-    (policy === undefined && ckpt !== undefined && ((existsSync(ckptAbs!) && statSync(ckptAbs!).isDirectory()) || namesTrainingRun(ckpt, cwd)));
+    policy === TORCH_POLICY_NAME ||
+    (policy === undefined &&
+      ckpt !== undefined &&
+      (isTorchStateDictPath(ckptAbs) || (existsSync(ckptAbs!) && statSync(ckptAbs!).isDirectory()) || namesTrainingRun(ckpt, cwd)));
   if (!isOfql && ofqlGiven.length > 0) {
-    throw new CollectUsageError(`--${ofqlGiven[0]} only applies to OFQL checkpoints (--ckpt <dir> without --policy, or --policy ofql)`);
+    throw new CollectUsageError(`--${ofqlGiven[0]} only applies to OFQL checkpoints (--ckpt <dir> or <actor.pth> without --policy, or --policy ofql)`);
   }
   if (isOfql) {
     if (ckpt === undefined) throw new CollectUsageError('--policy ofql needs --ckpt <OFQL checkpoint directory>');
-    const { preparePolicy } = await import('../policy/kinds.js');
-    const prepared = await preparePolicy({ policy, ckpt, env: [envId], flags: ofqlOptions }, cwd);
+    const { preparePolicy, PolicyArgsError } = await import('../policy/kinds.js');
+    let prepared;
+    try {
+      prepared = await preparePolicy({ policy, ckpt, env: [envId], flags: ofqlOptions }, cwd);
+    } catch (e) {
+      if (e instanceof PolicyArgsError) throw new CollectUsageError(e.message);
+      throw e;
+    }
     // The workers load the directory that was checked (a training run's step-N/, not its moving `latest`).
     return { ref: prepared.ref, ckpt: prepared.ckpt?.dir ?? ckptAbs, ckptResolved: prepared.ckpt };
   }
@@ -417,7 +428,7 @@ export function collectMetadata(
     policy:
       ref.kind === 'builtin'
         ? ref.name
-        : (options.policy ?? (ref.spec === OFQL_POLICY_NAME ? 'ofql (from --ckpt)' : 'linear-policy (from --ckpt)')),
+        : (options.policy ?? (ref.spec === OFQL_POLICY_NAME || ref.spec === TORCH_POLICY_NAME ? `${ref.spec} (from --ckpt)` : 'linear-policy (from --ckpt)')),
     policy_kind: ref.kind,
     action_noise: options.actionNoise ?? 0,
     epsilon: options.epsilon ?? 0,
@@ -604,7 +615,7 @@ async function runCollectCommand(a: CollectArgs): Promise<number> {
       batchSize: a['batch-size'],
       maxEpisodeSteps: a['max-episode-steps'],
       infosDtype: a['infos-dtype'],
-      ofqlOptions: Object.fromEntries(Object.keys(OFQL_CLI_OPTIONS).map((k) => [k, (a as unknown as Record<string, unknown>)[k]])),
+      ofqlOptions: Object.fromEntries(Object.keys(TORCH_CLI_OPTIONS).map((k) => [k, (a as unknown as Record<string, unknown>)[k]])),
       onProgress: (p) => printer.update(p),
       progressIntervalMs: 250,
       signal: controller.signal,
@@ -674,7 +685,7 @@ export function collectCommand(setExitCode: (code: number) => void): CommandModu
         })
         .option('infos-dtype', { choices: ['float32', 'float64'] as const, default: 'float32' as const, describe: 'Type of infos/qpos, infos/qvel (D4RL: float32)' })
         .option('progress', { choices: ['auto', 'bar', 'lines', 'off'] as const, default: 'auto' as const, describe: 'Progress on stderr' })
-        .options(OFQL_CLI_OPTIONS)
+        .options(TORCH_CLI_OPTIONS)
         .check((a) => {
           const r = a as unknown as Record<string, unknown>;
           for (const name of SINGLE) if (Array.isArray(r[name])) throw new CollectUsageError(`--${name} was given more than once`);

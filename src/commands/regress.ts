@@ -123,7 +123,7 @@ function addRunFlags<T>(y: Argv<T>, fromBaseline: boolean): Argv<T> {
       type: 'string',
       describe: fromBaseline
         ? "Checkpoint (file or directory) to test, given to the policy (the baseline's unless --policy; an OFQL checkpoint or training run directory for an 'ofql' baseline: a run is its newest checkpoint, <run>@N step N). Default when --policy is not given either: the baseline's checkpoint (re-evaluates the baseline model)"
-        : 'Checkpoint (file or directory) passed to the policy as spec.ckpt; alone (no --policy): an OFQL checkpoint directory (or a training run directory: its newest checkpoint; <run>@N: step N), --env defaulting to its task',
+        : 'Checkpoint (file or directory) passed to the policy as spec.ckpt; alone (no --policy): an OFQL checkpoint directory (or a training run directory: its newest checkpoint; <run>@N: step N), --env defaulting to its task, or a PyTorch OFQL actor (.pth / .pt / .safetensors)',
       group: 'Evaluation (instead of --results):',
     })
     .option('episodes', { alias: 'n', type: 'number', describe: 'Episodes per environment (>= 2)', ...dflt(String(DEFAULT_EPISODES)), group: 'Evaluation (instead of --results):' })

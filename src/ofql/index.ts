@@ -57,6 +57,18 @@ export {
   type LoadedOfqlCheckpoint,
 } from './checkpoint.js';
 export {
+  readTorchOfqlModel,
+  loadTorchOfqlAgent,
+  readTorchSidecar,
+  inferOfqlDims,
+  checkSamplerForTorchModel,
+  isTorchStateDictPath,
+  TORCH_STATE_DICT_EXTENSIONS,
+  type TorchOfqlModel,
+  type TorchOfqlOptions,
+  type TorchOfqlSidecar,
+} from './torch-state-dict.js';
+export {
   SAMPLER_NAMES,
   QGBS_DEFAULTS,
   DQL_DEFAULT_CANDIDATES,

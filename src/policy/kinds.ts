@@ -4,7 +4,7 @@
  * `--ckpt` values it claims, which extra flags it reads, and how it checks its files *before*
  * any worker starts; it answers with the PolicyRef the workers load. `run`, `baseline`, `regress`,
  * `collect` and `train`'s periodic evaluation all go through `preparePolicy`, so a new kind
- * (e.g. PyTorch files) is one entry in POLICY_KINDS and works everywhere.
+ * (ONNX, Python, PyTorch state dicts) is one entry in POLICY_KINDS and works everywhere.
  *
  * Kind-specific options travel to the workers inside the PolicyRef (`ref.options`, structured-
  * cloned with the task) and reach the factory as `spec.options`.
@@ -16,6 +16,7 @@ import { resolvePolicyRef } from './load.js';
 import { onnxKind } from './onnx-cli.js';
 import { ofqlKind } from './ofql-cli.js';
 import { pythonKind } from './python-cli.js';
+import { torchKind } from './torch-cli.js';
 import type { PolicyRef } from './types.js';
 
 /** What the command line says about the policy. */
@@ -77,7 +78,7 @@ const pluginKind: PolicyKind = {
 };
 
 /** First match wins; more specific kinds come first. */
-export const POLICY_KINDS: readonly PolicyKind[] = [ofqlKind, onnxKind, pythonKind, pluginKind];
+export const POLICY_KINDS: readonly PolicyKind[] = [torchKind, ofqlKind, onnxKind, pythonKind, pluginKind];
 
 /** Every kind's own flags, for `.options(...)` of each command that takes a policy. */
 export const POLICY_KIND_OPTIONS: Readonly<Record<string, Options>> = Object.assign({}, ...POLICY_KINDS.map((k) => k.options));
@@ -103,10 +104,11 @@ export function checkPolicyArgs(a: PolicyArgs): string | null {
   if (kind === undefined) {
     return `Missing required argument: policy (give ${POLICY_KINDS.map((k) => k.selectedBy).join(', or ')})`;
   }
-  for (const other of POLICY_KINDS) {
-    if (other === kind) continue;
-    const foreign = Object.keys(other.options).find((n) => flags[n] !== undefined && !(n in kind.options));
-    if (foreign !== undefined) return `--${foreign} only applies to ${other.label} (${other.selectedBy})`;
+  const foreign = Object.keys(POLICY_KIND_OPTIONS).find((n) => flags[n] !== undefined && !(n in kind.options));
+  if (foreign !== undefined) {
+    // Every kind that takes the flag (several share the OFQL flags), the more general ones first.
+    const owners = POLICY_KINDS.filter((k) => foreign in k.options).reverse();
+    return `--${foreign} only applies to ${owners.map((k) => `${k.label} (${k.selectedBy})`).join(' or ')}`;
   }
   return kind.check?.(a) ?? null;
 }
