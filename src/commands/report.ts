@@ -17,7 +17,7 @@ import { reportHtml } from '../report/html.js';
 import { reportMarkdown } from '../report/markdown.js';
 import { GROUP_BY, ReportInputError, groupRuns, type GroupBy } from '../report/runs.js';
 
-export const REPORT_FORMATS = ['md', 'html', 'json'] as const;
+export const REPORT_FORMATS = ['md', 'html', 'json', 'svg'] as const;
 type ReportFormat = (typeof REPORT_FORMATS)[number];
 /** More resamples than this buy nothing at 3 decimals and cost minutes. */
 const MAX_REPS = 1_000_000;
@@ -36,7 +36,11 @@ export interface ReportFiles {
   markdown: string;
   html: string;
   json: string;
+  /** Every figure as its own SVG file: name -> content (`--format svg`). */
+  svgs: Map<string, string>;
 }
+
+const slug = (s: string): string => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
 
 /** All three renderings of the report of these result files (and training runs). */
 export function makeReport(a: Pick<ReportArgs, 'files' | 'by' | 'reps' | 'seed' | 'train'>, createdAt = new Date().toISOString()): ReportFiles {
@@ -45,14 +49,16 @@ export function makeReport(a: Pick<ReportArgs, 'files' | 'by' | 'reps' | 'seed' 
   const policies = groupRuns(inputs, a.by);
   const data = buildReport(policies, { reps: a.reps, seed: a.seed });
   const markdown = reportMarkdown(data, { files: inputs.length, createdAt });
-  const html = reportHtml(markdown, [
-    { title: 'Aggregate metrics', caption: 'Point estimates (bars) and 95 % stratified-bootstrap intervals (shaded) over the run x dataset matrix of D4RL-normalised scores.', svgs: aggregateCharts(data) },
-    { title: 'Performance profiles', caption: 'Fraction of runs (over all datasets) whose normalised score exceeds tau; bands: 95 % bootstrap intervals.', svgs: [profileChart(data)] },
-    { title: 'Episode returns', caption: 'Per dataset: histogram of the undiscounted return of every evaluation episode, as a share of each policy\'s episodes.', svgs: returnHistograms(policies) },
-    { title: 'Learning curves', caption: 'Periodic evaluations of ofql-eval train runs (--train): mean normalised score over seeds, band from the lowest to the highest seed.', svgs: learningCurveCharts(curves) },
-  ]);
+  const figures = [
+    { title: 'Aggregate metrics', caption: 'Point estimates (bars) and 95 % stratified-bootstrap intervals (shaded) over the run x dataset matrix of D4RL-normalised scores.', names: ['median', 'iqm', 'mean', 'optimality-gap'].map((m) => `aggregate-${m}`), svgs: aggregateCharts(data) },
+    { title: 'Performance profiles', caption: 'Fraction of runs (over all datasets) whose normalised score exceeds tau; bands: 95 % bootstrap intervals.', names: ['profile'], svgs: [profileChart(data)] },
+    { title: 'Episode returns', caption: "Per dataset: histogram of the undiscounted return of every evaluation episode, as a share of each policy's episodes.", names: [...new Set(policies.flatMap((p) => [...p.tasks.keys()]))].map((t) => `returns-${slug(t)}`), svgs: returnHistograms(policies) },
+    { title: 'Learning curves', caption: 'Periodic evaluations of ofql-eval train runs (--train): mean normalised score over seeds, band from the lowest to the highest seed.', names: [...new Set(curves.map((c) => c.task))].map((t) => `curve-${slug(t)}`), svgs: learningCurveCharts(curves) },
+  ];
+  const html = reportHtml(markdown, figures);
+  const svgs = new Map(figures.flatMap((f) => f.svgs.map((svg, i) => [`${f.names[i]}.svg`, `${svg}\n`] as const)));
   const json = `${JSON.stringify({ ...data, createdAt, inputs: a.files, learningCurves: curves }, null, 1)}\n`;
-  return { markdown, html, json };
+  return { markdown, html, json, svgs };
 }
 
 /** Usage problems found before any file is read: a message, or null. */
@@ -70,7 +76,7 @@ const builder = (y: Argv<object>) =>
     .positional('files', { type: 'string', array: true, demandOption: true, describe: 'Result documents (--json of ofql-eval runs, merged shards)' })
     .option('out', { alias: 'o', type: 'string', describe: 'Directory for report.md, report.html, report.json (default: Markdown to stdout)' })
     .option('by', { choices: GROUP_BY, default: 'policy' as GroupBy, describe: 'policy: checkpoints of one family are seeds of one policy; file: every file is its own policy' })
-    .option('format', { choices: REPORT_FORMATS, array: true, default: [...REPORT_FORMATS], describe: 'Files to write with -o' })
+    .option('format', { choices: REPORT_FORMATS, array: true, default: ['md', 'html', 'json'] as ReportFormat[], describe: 'Files to write with -o (svg: every figure as DIR/figures/*.svg)' })
     .option('reps', { type: 'number', default: DEFAULT_BOOTSTRAP_REPS, describe: 'Bootstrap resamples per interval (rliable: 50000)' })
     .option('seed', { type: 'number', default: 0, describe: 'Seed of the bootstrap (same seed, same report)' })
     .option('train', { type: 'string', array: true, default: [] as string[], describe: 'ofql-eval train run directories: learning curves from their eval.jsonl' })
@@ -94,9 +100,17 @@ export function reportCommand(setExitCode: (code: number) => void): CommandModul
         if (a.out === undefined) {
           process.stdout.write(files.markdown);
         } else {
-          const names: Record<ReportFormat, [string, string]> = { md: ['report.md', files.markdown], html: ['report.html', files.html], json: ['report.json', files.json] };
-          for (const f of new Set(a.format)) writeFileAtomic(join(a.out, names[f][0]), names[f][1]);
-          process.stderr.write(`ofql-eval report: wrote ${[...new Set(a.format)].map((f) => join(a.out!, names[f][0])).join(', ')}\n`);
+          const written: string[] = [];
+          const put = (name: string, text: string) => {
+            writeFileAtomic(join(a.out!, name), text);
+            written.push(join(a.out!, name));
+          };
+          const formats = new Set(a.format);
+          if (formats.has('md')) put('report.md', files.markdown);
+          if (formats.has('html')) put('report.html', files.html);
+          if (formats.has('json')) put('report.json', files.json);
+          if (formats.has('svg')) for (const [name, svg] of files.svgs) put(join('figures', name), svg);
+          process.stderr.write(`ofql-eval report: wrote ${written.join(', ')}\n`);
         }
         setExitCode(0);
       } catch (err) {

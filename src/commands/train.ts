@@ -5,6 +5,8 @@
  * command line or hyper-parameter; 130 / 143 stopped by SIGINT / SIGTERM after writing a checkpoint
  * (a second signal exits at once, without one).
  */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { CheckpointError } from '../checkpoint/index.js';
 import { DatasetError } from '../data/index.js';
@@ -42,9 +44,21 @@ interface TrainArgs {
   'eval-workers': number;
   'eval-max-episode-steps'?: number;
   'eval-blocking': boolean;
+  plot?: string;
   'eval-sampler'?: 'dql' | 'one-step' | 'best-of-n' | 'qgbs';
   'bc-only': boolean;
   progress: TrainProgressMode;
+}
+
+/** `--plot` alone writes this file in the run directory. */
+const PLOT_FILE = 'progress.html';
+
+/** The page `--plot` keeps up to date, or undefined (a directory is a usage error). */
+function plotPath(a: TrainArgs): string | undefined {
+  if (a.plot === undefined) return undefined;
+  const file = a.plot === '' ? join(a.out, PLOT_FILE) : a.plot;
+  if (existsSync(file) && statSync(file).isDirectory()) throw new TrainError({ code: 'config', detail: `--plot ${file} is a directory; give an .html file name` });
+  return file;
 }
 
 const HP = 'Hyper-parameters (default: DQL per-task row for --env, else paper defaults):';
@@ -91,6 +105,11 @@ function builder(y: Argv): Argv<TrainArgs> {
         'Evaluation action rule: dql = --eval-candidates one-step actions, one drawn by softmax(target Q) (DQL); one-step = one actor call [default: dql, one-step with --bc-only]',
     })
     .option('eval-blocking', { type: 'boolean', group: LOOP, default: false, describe: 'Pause training during each evaluation' })
+    .option('plot', {
+      type: 'string',
+      group: LOOP,
+      describe: `Keep an HTML page of the learning curves and training metrics up to date (--plot alone: <out>/${PLOT_FILE})`,
+    })
     .option('progress', {
       choices: ['auto', 'bar', 'lines', 'off'] as const,
       default: 'auto' as const,
@@ -166,6 +185,7 @@ async function handler(a: TrainArgs, setExitCode: (code: number) => void): Promi
       evalWorkers: a['eval-workers'],
       evalMaxEpisodeSteps: a['eval-max-episode-steps'],
       evalInBackground: !a['eval-blocking'],
+      plot: plotPath(a),
       evalSampler: a['eval-sampler'],
       progress: a.progress,
       signal: controller.signal,

@@ -62,6 +62,7 @@ import { loadOfqlCheckpoint, readOfqlCheckpointConfig, saveOfqlCheckpoint } from
 import { BEST_OF_N_DEFAULT, DQL_DEFAULT_CANDIDATES } from '../ofql/sampler-spec.js';
 import type { PolicyRef } from '../policy/types.js';
 import { TrainError } from './errors.js';
+import { trainingPlotter } from '../report/training-page.js';
 import { JsonlWriter, truncateJsonlAfterStep } from './jsonl.js';
 import { createTrainProgress, type TrainProgressMode, type TrainProgressReporter } from './progress.js';
 import { REWARD_TUNES, UniformSampler, tuneRewards, type RewardTune } from './sampler.js';
@@ -163,6 +164,8 @@ export interface TrainOptions {
   print?: (text: string) => void;
   /** fsync checkpoints (default true; tests turn it off). */
   fsync?: boolean;
+  /** Keep this HTML file up to date with the run's learning curves and metrics (src/report/training-page.ts). */
+  plot?: string;
   /** Called after every gradient step with its metrics (`metrics.step` is 0-based: the step just taken). */
   onStep?: (metrics: OfqlMetrics) => void;
 }
@@ -636,6 +639,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   // ---- Logs, progress, evaluation ------------------------------------------------------------
   const metricsLog = new JsonlWriter(join(out, FILES.metrics));
   const evalLog = new JsonlWriter(join(out, FILES.eval));
+  const plotter = options.plot === undefined ? null : trainingPlotter(out, options.plot);
+  const refreshPlot = (force = false): void => {
+    try {
+      plotter?.(force);
+    } catch (e) {
+      say(`ofql-eval train: warning: could not update the plot ${options.plot}: ${(e as Error).message}`);
+    }
+  };
   const progress: TrainProgressReporter = createTrainProgress(options.progress ?? 'auto', process.stderr, { sink: log });
   const say = (m: string) => progress.log(m);
   const evals: EvalLine[] = [];
@@ -758,6 +769,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     }
     evalLog.append(line as unknown as Record<string, unknown>);
     evals.push(line);
+    refreshPlot(true);
   };
 
   const startEval = async (step: number, dir: string): Promise<void> => {
@@ -836,6 +848,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           time: new Date().toISOString(),
         };
         metricsLog.append(line as unknown as Record<string, unknown>);
+        refreshPlot();
         lastShown = line;
         window = emptyWindow();
         windowStartTime = now;
@@ -871,6 +884,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     }
     metricsLog.close();
     evalLog.close();
+    refreshPlot(true);
     agent.dispose();
   }
   if (interrupted) say(`ofql-eval train: stopped after step ${agent.step}; checkpoint ${lastCheckpoint}. Continue with --resume.`);
