@@ -16,4 +16,4 @@ trap 'rm -rf "$tmp"' EXIT
 "${CLI[@]}" --ckpt eval/checkpoints/ofql-hopper-medium --episodes 2 --record 1 --progress off --json "$tmp/r.json" > /dev/null
 "${CLI[@]}" view "$tmp/r.json" -o docs/report/replay-hopper.html
 mkdir -p docs/img
-node dist/scripts/screenshot.js docs/report/replay-hopper.html docs/img/replay-hopper.png --step 120 --width 1220 --height 620
+node dist/scripts/screenshot.js docs/report/replay-hopper.html docs/img/replay-hopper.png --step 150 --width 1220 --height 620

@@ -3,6 +3,7 @@
  * episodes a run recorded (`ofql-eval --record N`) with the env's MuJoCo model (src/view/*).
  */
 import { existsSync, statSync } from 'node:fs';
+import { isAbsolute, relative } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { decodeRecording } from '../../eval/recording.js';
 import { ResultFormatError, readResultFile, writeFileAtomic, type EnvResult } from '../../eval/result.js';
@@ -25,6 +26,12 @@ function pickEnv(results: readonly EnvResult[], file: string, env: string | unde
   return r;
 }
 
+/** A path relative to the working directory when it lies inside it (titles stay short and portable). */
+function shortPath(p: string): string {
+  const rel = relative(process.cwd(), p);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : p;
+}
+
 /** The replay page of a result document. */
 export async function viewPage(file: string, env?: string): Promise<string> {
   const doc = readResultFile(file);
@@ -36,7 +43,7 @@ export async function viewPage(file: string, env?: string): Promise<string> {
     const j = r.episodes.indexOf(rec.episode);
     episodes.push({ episode: rec.episode, steps: rec.steps, return: j >= 0 ? r.returns[j]! : rewards.reduce((s, x) => s + x, 0), rewards, poses: await posesOf(r.envId, qpos, rec.nq) });
   }
-  return replayHtml(`${r.envId}: ${doc.policy.name}${doc.policy.ckpt ? ` (${doc.policy.ckpt})` : ''}`, scene, episodes);
+  return replayHtml(`${r.envId}: ${doc.policy.name}${doc.policy.ckpt ? ` (${shortPath(doc.policy.ckpt)})` : ''}`, scene, episodes);
 }
 
 const builder = (y: Argv<object>) =>
