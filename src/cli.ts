@@ -6,6 +6,8 @@
  * result is still written) or merge refused its inputs; 2 bad command line; 130 / 143 stopped
  * by SIGINT (Ctrl-C) / SIGTERM (partial result written).
  */
+import { realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { DEFAULT_BATCH_SIZE, DEFAULT_EPISODES, DEFAULT_POLICY_LOAD_TIMEOUT_MS, DEFAULT_POLICY_TIMEOUT_MS, packageVersion } from '../eval/evaluate.js';
@@ -13,7 +15,8 @@ import { formatSummary } from '../eval/format.js';
 import { MergeError, mergeResults } from '../eval/merge.js';
 import { defaultWorkerCount } from '../eval/pool.js';
 import { type ProgressMode } from '../eval/progress.js';
-import { ResultFormatError, readResultFile, writeResultFile } from '../eval/result.js';
+import { ResultFormatError, readResultFile, toJson } from '../eval/result.js';
+import { checkOutputFile, writeOutputReported } from './output-path.js';
 import { parseShard } from '../eval/schedule.js';
 import { EnvListError, SUITES } from '../eval/suites.js';
 import { DEFAULT_MAX_EPISODE_STEPS } from './make-env.js';
@@ -66,6 +69,8 @@ function policyArgs(a: { policy?: string; ckpt?: string; env?: string[] }): { po
 }
 
 async function runCommand(args: RunArgs, argv: string[]): Promise<number> {
+  // The destination first: a path that cannot be written must not cost the whole evaluation.
+  if (args.json !== undefined) checkOutputFile(args.json, '--json');
   // Every kind of policy (built-in, plug-in, OFQL checkpoint, ...) is checked here, before workers start.
   const prepared = await preparePolicy(policyArgs(args));
   if (prepared.env === undefined) throw new UsageError('Missing required argument: env (give the environment(s), e.g. --env hopper-medium-v2)');
@@ -86,27 +91,45 @@ async function runCommand(args: RunArgs, argv: string[]): Promise<number> {
     name: 'ofql-eval',
     stopMessage: 'stopping the workers and writing the partial result',
   });
-  if (args.json) {
-    writeResultFile(args.json, doc);
-    warn(`ofql-eval: wrote ${doc.complete ? '' : 'PARTIAL '}result to ${args.json}`);
-  }
+  // The summary before the file: if the write still fails (full disk), the numbers are on screen.
   write(formatSummary(doc));
+  let written = true;
+  if (args.json) {
+    written = writeOutputReported('ofql-eval', 'result', args.json, toJson(doc), warn);
+    if (written) warn(`ofql-eval: wrote ${doc.complete ? '' : 'PARTIAL '}result to ${args.json}`);
+  }
   if (failed !== null) {
     warn(`ofql-eval: error: ${failed}`);
     return EXIT_FAILED;
   }
   if (doc.interrupted) return signalName === 'SIGTERM' ? 143 : 130;
-  return EXIT_OK;
+  return written ? EXIT_OK : EXIT_FAILED;
+}
+
+/** Same file (after symlinks), so that `--json` cannot silently replace one of the inputs. */
+function sameFile(a: string, b: string): boolean {
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return resolve(a) === resolve(b);
+  }
 }
 
 function mergeCommand(args: { files: string[]; json?: string; 'allow-incomplete': boolean }, argv: string[]): number {
+  if (args.json !== undefined) {
+    const clash = args.files.find((f) => sameFile(f, args.json!));
+    if (clash !== undefined) {
+      throw new UsageError(`--json ${args.json} is also an input of the merge (${clash}); writing it would overwrite that shard. Give another --json file`);
+    }
+    checkOutputFile(args.json, '--json');
+  }
   const inputs = args.files.map((file) => ({ file, doc: readResultFile(file) }));
   const doc = mergeResults(inputs, { allowIncomplete: args['allow-incomplete'], command: ['ofql-eval', ...argv] });
+  write(formatSummary(doc));
   if (args.json) {
-    writeResultFile(args.json, doc);
+    if (!writeOutputReported('ofql-eval merge', 'merged result', args.json, toJson(doc), warn)) return EXIT_FAILED;
     warn(`ofql-eval: merged ${inputs.length} files into ${args.json}${doc.complete ? '' : ' (INCOMPLETE)'}`);
   }
-  write(formatSummary(doc));
   return doc.complete || args['allow-incomplete'] ? EXIT_OK : EXIT_FAILED;
 }
 
