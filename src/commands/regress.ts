@@ -300,7 +300,7 @@ export function baselineCommand(argv: string[], setExitCode: (code: number) => v
         false,
       )
         .check((a) => checkFlags(a as unknown as Record<string, unknown>))
-        .example('$0 baseline --results eval/ref.json --out eval/baselines/ref.json', 'from an existing result')
+        .example('$0 baseline --results docs/results/hopper-medium-ofql-one-step.json --out eval/baselines/ofql-hopper-medium.json', 'from an existing result')
         .example('$0 baseline -e d4rl-locomotion -p ./pol.mjs --ckpt ckpts/ --out baseline.json', 'evaluate, then record')
         .epilogue('Exit codes: 0 written; 1 the evaluation failed or is incomplete (nothing written); 2 bad command line or input.') as unknown as Argv<BaselineArgs>,
     handler: async (a) => {
@@ -443,7 +443,7 @@ export function regressCommand(argv: string[], setExitCode: (code: number) => vo
           if (typeof m !== 'number' || !Number.isFinite(m) || m < 0) throw new CommandUsageError(`--min-effect must be a number >= 0, got ${String(m)}`);
           return true;
         })
-        .example('$0 regress -b eval/baselines/hopper.json --ckpt eval/checkpoints/hopper --episodes 50 --junit r.xml', 'evaluate and test')
+        .example('$0 regress -b eval/baselines/ofql-hopper-medium.json --ckpt eval/checkpoints/ofql-hopper-medium --episodes 50 --junit r.xml', 'evaluate and test')
         .example('$0 regress -b baseline.json -r new.json --markdown report.md', 'test an existing result')
         .epilogue(
           'Decision rule: an environment REGRESSES if and only if p < alpha AND drop = (baseline mean - new mean) >= min-effect, ' +
