@@ -31,7 +31,7 @@ import { policyLabel, resolvePolicyRef } from '../src/policy/load.js';
 import type { PolicyRef } from '../src/policy/types.js';
 import { getEnvEntry, normalizedScore } from '../src/registry.js';
 import { assertSeed, deriveSeed } from '../src/rng.js';
-import { MAX_ENV_BATCH_SIZE, MAX_EPISODES, checkAtMost } from '../src/limits.js';
+import { MAX_ENV_BATCH_SIZE, MAX_EPISODES, MAX_EPISODE_STEPS, MAX_TIMEOUT_MS, checkAtMost } from '../src/limits.js';
 import { EvalPool, defaultWorkerCount } from './pool.js';
 import {
   type EnvResult,
@@ -161,14 +161,17 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResultDocu
   checkInt(chunkSize, 'chunk size', 1);
   const maxEpisodeSteps = options.maxEpisodeSteps ?? DEFAULT_MAX_EPISODE_STEPS;
   checkInt(maxEpisodeSteps, 'max episode steps', 1);
+  checkAtMost(maxEpisodeSteps, MAX_EPISODE_STEPS, '--max-episode-steps', 'steps', 'D4RL episodes are 1000 steps');
   const policyTimeoutMs = options.policyTimeoutMs ?? DEFAULT_POLICY_TIMEOUT_MS;
   if (!(Number.isFinite(policyTimeoutMs) && policyTimeoutMs >= 0)) {
     throw new RangeError(`policy timeout must be a non-negative number of ms, got ${String(policyTimeoutMs)}`);
   }
+  checkAtMost(policyTimeoutMs, MAX_TIMEOUT_MS, '--policy-timeout', 'ms', "Node's timers hold at most 2^31 - 1 ms, about 24.8 days; 0 = no limit");
   const policyLoadTimeoutMs = options.policyLoadTimeoutMs ?? DEFAULT_POLICY_LOAD_TIMEOUT_MS;
   if (!(Number.isFinite(policyLoadTimeoutMs) && policyLoadTimeoutMs >= 0)) {
     throw new RangeError(`policy load timeout must be a non-negative number of ms, got ${String(policyLoadTimeoutMs)}`);
   }
+  checkAtMost(policyLoadTimeoutMs, MAX_TIMEOUT_MS, '--policy-load-timeout', 'ms', "Node's timers hold at most 2^31 - 1 ms, about 24.8 days; 0 = no limit");
   const shard = typeof options.shard === 'string' ? parseShard(options.shard) : (options.shard ?? null);
   if (shard) parseShard(`${shard.index}/${shard.count}`);
   const policyRef = typeof options.policy === 'string' ? resolvePolicyRef(options.policy, cwd) : options.policy;

@@ -6,8 +6,6 @@
  * result is still written) or merge refused its inputs; 2 bad command line; 130 / 143 stopped
  * by SIGINT (Ctrl-C) / SIGTERM (partial result written).
  */
-import { realpathSync } from 'node:fs';
-import { resolve } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { DEFAULT_BATCH_SIZE, DEFAULT_EPISODES, DEFAULT_POLICY_LOAD_TIMEOUT_MS, DEFAULT_POLICY_TIMEOUT_MS, packageVersion } from '../eval/evaluate.js';
@@ -16,7 +14,7 @@ import { MergeError, mergeResults } from '../eval/merge.js';
 import { defaultWorkerCount } from '../eval/pool.js';
 import { type ProgressMode } from '../eval/progress.js';
 import { ResultFormatError, readResultFile, toJson } from '../eval/result.js';
-import { checkOutputFile, writeOutputReported } from './output-path.js';
+import { checkNotAnInput, checkOutputFile, writeOutputReported } from './output-path.js';
 import { parseShard } from '../eval/schedule.js';
 import { EnvListError, SUITES } from '../eval/suites.js';
 import { DEFAULT_MAX_EPISODE_STEPS } from './make-env.js';
@@ -106,21 +104,10 @@ async function runCommand(args: RunArgs, argv: string[]): Promise<number> {
   return written ? EXIT_OK : EXIT_FAILED;
 }
 
-/** Same file (after symlinks), so that `--json` cannot silently replace one of the inputs. */
-function sameFile(a: string, b: string): boolean {
-  try {
-    return realpathSync(a) === realpathSync(b);
-  } catch {
-    return resolve(a) === resolve(b);
-  }
-}
-
 function mergeCommand(args: { files: string[]; json?: string; 'allow-incomplete': boolean }, argv: string[]): number {
   if (args.json !== undefined) {
-    const clash = args.files.find((f) => sameFile(f, args.json!));
-    if (clash !== undefined) {
-      throw new UsageError(`--json ${args.json} is also an input of the merge (${clash}); writing it would overwrite that shard. Give another --json file`);
-    }
+    // Writing over a shard would lose it silently.
+    checkNotAnInput(args.json, '--json', args.files.map((f) => ['merge input', f] as const));
     checkOutputFile(args.json, '--json');
   }
   const inputs = args.files.map((file) => ({ file, doc: readResultFile(file) }));

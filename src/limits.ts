@@ -61,3 +61,15 @@ export function checkAtMost(value: number, max: number, flag: string, unit: stri
  * positive, got NaN". 1e9 keeps every square and sum far inside float64.
  */
 export const MAX_ABS_SCORE = 1e9;
+
+/**
+ * --max-episode-steps. collect buffers a whole episode per env slot (11e9 floats for 1e9 steps:
+ * "Invalid typed array length"); 1e6 steps is 1000 D4RL episodes long.
+ */
+export const MAX_EPISODE_STEPS = 1_000_000;
+
+/**
+ * --policy-timeout / --policy-load-timeout (ms). Node's timers hold 2^31 - 1 ms; a larger value
+ * became a 1 ms timeout (TimeoutOverflowWarning), failing every asynchronous act() at once.
+ */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;

@@ -10,7 +10,7 @@
  *   meanwhile) it writes the same bytes to a fallback file and says where, so the work is not lost.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, accessSync, existsSync, mkdirSync, openSync, readdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, accessSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, realpathSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../eval/result.js';
@@ -138,7 +138,7 @@ export function checkOutputFile(path: string, flag: string, options: OutputCheck
   if (existsSync(abs)) {
     const st = statSync(abs);
     if (st.isDirectory()) throw new OutputPathError(`${flag} ${path} is a directory; give a file name (e.g. ${join(path, 'out.json')})`);
-    if (!st.isFile()) {
+    if (!st.isFile() || isDeviceAlias(abs)) {
       if (options.allowSpecial === false) throw new OutputPathError(`${flag} ${path} is not a regular file (a device, FIFO or socket); give a file name`);
       try {
         accessSync(abs, constants.W_OK);
@@ -166,12 +166,25 @@ export function checkOutputDir(path: string, flag: string, options: OutputCheckO
   return abs;
 }
 
-/** Write in place when the target is a special file (a FIFO or device cannot be replaced by a rename), else atomically. */
+/** /dev/stdout, /dev/fd/3, /proc/self/fd/1, ...: names of open files, never to be replaced by a rename. */
+function isDeviceAlias(abs: string): boolean {
+  return /^\/(dev|proc)\//.test(abs);
+}
+
+/**
+ * Appended in place when the target is a device alias or a special file (a FIFO or a device cannot
+ * be replaced by a rename; as root a rename over /dev/stdout replaced the link itself), else
+ * atomically; through a symlink, its target is replaced and the link kept.
+ */
 function writeTarget(abs: string, data: string | Uint8Array): void {
   if (existsSync(abs)) {
     const st = statSync(abs);
-    if (!st.isFile() && !st.isDirectory()) {
-      writeFileSync(abs, data);
+    if (isDeviceAlias(abs) || (!st.isFile() && !st.isDirectory())) {
+      writeFileSync(abs, data, { flag: 'a' });
+      return;
+    }
+    if (lstatSync(abs).isSymbolicLink()) {
+      writeFileAtomic(realpathSync(abs), data);
       return;
     }
   }
@@ -242,4 +255,25 @@ export function writeOutputReported(
   if (outcome.error === null) return true;
   log(`${name}: error: could not write the ${what} to ${path} (${outcome.error}); wrote it to ${outcome.path} instead`);
   return false;
+}
+
+/** Same file after symlinks (a path that does not exist yet is compared as resolved). */
+function sameFile(a: string, b: string): boolean {
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return resolve(a) === resolve(b);
+  }
+}
+
+/**
+ * Refuse an output that is also one of the command's inputs (`[flag, path]` pairs): writing it
+ * would replace the input (a shard of a merge, the baseline of a regress) without a word.
+ */
+export function checkNotAnInput(out: string, outFlag: string, inputs: ReadonlyArray<readonly [string, string | undefined]>): void {
+  for (const [flag, path] of inputs) {
+    if (path !== undefined && sameFile(out, path)) {
+      throw new OutputPathError(`${outFlag} ${out} is also an input (${flag} ${path}); writing it would overwrite that file. Give another ${outFlag}`);
+    }
+  }
 }

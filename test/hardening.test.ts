@@ -4,7 +4,7 @@
  * happen before any worker starts.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -293,7 +293,7 @@ describe('6. messages that name the cause', () => {
     const before = readFileSync(s1, 'utf8');
     const r = await cli(['merge', s0, s1, '--json', s1]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`--json ${s1} is also an input of the merge`);
+    expect(r.stderr).toContain(`--json ${s1} is also an input (merge input ${s1}); writing it would overwrite that file`);
     expect(readFileSync(s1, 'utf8')).toBe(before);
   });
 
@@ -301,6 +301,62 @@ describe('6. messages that name the cause', () => {
     const r = await cli(quickArgs({ policy: fixture('late-throw.mjs'), episodes: '1' }));
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/a worker thread threw outside act\(\), after its chunk had been answered .*: late timer boom/);
+  });
+});
+
+describe('8. more hostile inputs (docs/robustness.md)', () => {
+  it('--policy-timeout beyond what a Node timer holds is refused (it became a 1 ms timeout)', async () => {
+    const r = await cli(quickArgs({ 'policy-timeout': '99999999999' }));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--policy-timeout 99999999999 is more than the limit of 2147483647 ms');
+    expect(r.stderr).not.toContain('TimeoutOverflowWarning');
+  });
+
+  it('--max-episode-steps 1e9 is refused with the limit (collect: "Invalid typed array length")', async () => {
+    const r = await cli(quickArgs({ 'max-episode-steps': '1000000000' }));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--max-episode-steps 1000000000 is more than the limit of 1000000 steps');
+    const c = await cli(['collect', '-e', 'hopper-medium-v2', '-p', 'zero', '--steps', '10', '--max-episode-steps', '1000000000', '-o', join(dir, 'h.hdf5')]);
+    expect(c.code).toBe(2);
+    expect(c.stderr).toContain('--max-episode-steps 1000000000 is more than the limit of 1000000 steps');
+  });
+
+  it('an output that is also an input (baseline --out = --results, regress --json = --baseline) is refused, the input kept', async () => {
+    const res = join(dir, 'in-res.json');
+    writeResultFile(res, syntheticResult({ scores: { 'hopper-medium-v2': scoresAround(50, 5, 6) } }));
+    const before = readFileSync(res, 'utf8');
+    const b = await cli(['baseline', '--results', res, '--out', res]);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toContain(`--out ${res} is also an input (--results ${res})`);
+    expect(readFileSync(res, 'utf8')).toBe(before);
+    const base = join(dir, 'in-base.json');
+    expect((await cli(['baseline', '--results', res, '--out', base])).code).toBe(0);
+    const baseText = readFileSync(base, 'utf8');
+    const g = await cli(['regress', '--baseline', base, '--results', res, '--allow-non-d4rl', '--json', base]);
+    expect(g.code).toBe(2);
+    expect(g.stderr).toContain(`--json ${base} is also an input (--baseline ${base})`);
+    expect(readFileSync(base, 'utf8')).toBe(baseText);
+  });
+
+  it.runIf(existsSync('/dev/stdout'))('--json /dev/stdout with stdout in a file: appended in place (a rename replaced the /dev/stdout link itself)', () => {
+    const log = join(dir, 'stdout.log');
+    const fd = openSync(log, 'w');
+    const r = spawnSync(process.execPath, [CLI, ...quickArgs({ json: '/dev/stdout' })], { cwd: ROOT, stdio: ['ignore', fd, 'pipe'], encoding: 'utf8' });
+    closeSync(fd);
+    expect(r.status).toBe(0);
+    const text = readFileSync(log, 'utf8');
+    expect(text).toMatch(/hopper-medium-v2: 2 episodes finished[\s\S]*"kind": "ofql-eval\/result"/); // the summary, then the document
+    expect(lstatSync('/dev/stdout').isSymbolicLink()).toBe(true);
+  });
+
+  it('--json through a symlink replaces the file it points at and keeps the link', async () => {
+    const real = join(dir, 'real-out.json');
+    const link = join(dir, 'link-out.json');
+    writeFileSync(real, 'old');
+    symlinkSync(real, link);
+    expect((await cli(quickArgs({ json: link }))).code).toBe(0);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readResultFile(real).complete).toBe(true);
   });
 });
 

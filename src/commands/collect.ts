@@ -38,8 +38,8 @@ import { BUILTIN_POLICY_NAMES, policyLabel, resolvePolicyRef } from '../policy/l
 import { OFQL_CLI_OPTIONS, OFQL_POLICY_NAME } from '../policy/ofql-cli.js';
 import type { PolicyRef } from '../policy/types.js';
 import { getEnvEntry } from '../registry.js';
-import { checkOutputFile } from '../output-path.js';
-import { MAX_ENV_BATCH_SIZE, capWorkers } from '../limits.js';
+import { checkNotAnInput, checkOutputFile } from '../output-path.js';
+import { MAX_ENV_BATCH_SIZE, MAX_EPISODE_STEPS, capWorkers } from '../limits.js';
 import { assertSeed } from '../rng.js';
 import type { CollectConfig, EpisodeData } from '../behaviour/collect-episodes.js';
 import { LINEAR_POLICY_FORMAT } from '../behaviour/linear.js';
@@ -247,7 +247,12 @@ export function checkCollectOptions(o: CollectRunOptions): void {
     }
   }
   if (o.chunkSize !== undefined) checkInt(o.chunkSize, 'chunk size', 1);
-  if (o.maxEpisodeSteps !== undefined) checkInt(o.maxEpisodeSteps, '--max-episode-steps', 1);
+  if (o.maxEpisodeSteps !== undefined) {
+    checkInt(o.maxEpisodeSteps, '--max-episode-steps', 1);
+    if (o.maxEpisodeSteps > MAX_EPISODE_STEPS) {
+      throw new CollectUsageError(`--max-episode-steps ${o.maxEpisodeSteps} is more than the limit of ${MAX_EPISODE_STEPS} steps (each env slot buffers a whole episode)`);
+    }
+  }
 }
 
 /**
@@ -448,6 +453,7 @@ export async function collect(options: CollectOptions): Promise<CollectResult> {
   checkCollectOptions(options);
   // Before any rollout: a directory, a missing or read-only directory is refused (exit 2) here.
   const out = checkOutputFile(options.out, '--out', { cwd: options.cwd, makeParents: false, allowSpecial: false });
+  if (options.ckpt !== undefined) checkNotAnInput(out, '--out', [['--ckpt', resolve(options.cwd ?? process.cwd(), options.ckpt)]]);
   let writer: D4rlWriter | undefined;
   let creating: Promise<D4rlWriter> | undefined;
   const pending: Array<[EpisodeData, number]> = [];

@@ -43,7 +43,7 @@ import {
   resolveDecisionOptions,
 } from '../../eval/regress.js';
 import { type EvalResultDocument, ResultFormatError, readResultFile, toJson } from '../../eval/result.js';
-import { OutputPathError, checkOutputFile, writeOutputReported } from '../output-path.js';
+import { OutputPathError, checkNotAnInput, checkOutputFile, writeOutputReported } from '../output-path.js';
 import { EnvListError } from '../../eval/suites.js';
 import { DEFAULT_MAX_EPISODE_STEPS } from '../make-env.js';
 import { PolicyLoadError } from '../policy/errors.js';
@@ -215,6 +215,7 @@ interface BaselineArgs extends RunFlags {
 async function baselineMain(a: BaselineArgs, argv: string[]): Promise<number> {
   const command = ['ofql-eval', ...argv];
   // Destinations before the evaluation (src/output-path.ts): a bad path must not cost the run.
+  checkNotAnInput(a.out, '--out', [['--results', a.results]]);
   checkOutputFile(a.out, '--out');
   if (a['save-results'] !== undefined) checkOutputFile(a['save-results'], '--save-results');
   let base: BaselineDocument;
@@ -331,7 +332,9 @@ async function regressMain(a: RegressArgs, argv: string[]): Promise<number> {
   const command = ['ofql-eval', ...argv];
   // Destinations before the evaluation (src/output-path.ts): a bad path must not cost the run.
   for (const flag of ['markdown', 'junit', 'json', 'save-results'] as const) {
-    if (a[flag] !== undefined) checkOutputFile(a[flag], `--${flag}`);
+    if (a[flag] === undefined) continue;
+    checkNotAnInput(a[flag], `--${flag}`, [['--baseline', a.baseline], ['--results', a.results]]);
+    checkOutputFile(a[flag], `--${flag}`);
   }
   const baseline = readBaselineFile(a.baseline);
   // Check the decision options before spending time on an evaluation.
