@@ -3,8 +3,10 @@
  * ofql-eval command line: evaluate a policy (default command), merge shard results, list envs.
  *
  * Exit codes: 0 success; 1 the run failed (policy error, worker crashed twice; the partial
- * result is still written) or merge refused its inputs; 2 bad command line; 130 / 143 stopped
- * by SIGINT (Ctrl-C) / SIGTERM (partial result written).
+ * result is still written), the --json file could not be written (the document went to the
+ * fallback file named on stderr), or merge refused its inputs; 2 bad command line, including an
+ * output path that cannot be written (checked before workers start); 130 / 143 stopped by SIGINT
+ * (Ctrl-C) / SIGTERM (partial result written).
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';

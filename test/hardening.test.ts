@@ -171,6 +171,16 @@ describe('3. unbounded inputs', () => {
     expect(warned).toHaveLength(1);
   });
 
+  it('train --batch-size larger than the dataset (the wasm backend aborted after 4 GB) or above the cap is refused with the number', async () => {
+    const data = join(ROOT, 'test', 'fixtures', 'data', 'd4rl-like.hdf5');
+    const r = await cli(['train', '-d', data, '-e', 'hopper-medium-v2', '-o', join(dir, 'tr'), '--batch-size', '5000', '--steps', '1', '--progress', 'off']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--batch-size 5000 is larger than the dataset's 10 transitions; use --batch-size 10 or less");
+    const c = await cli(['train', '-d', data, '-e', 'hopper-medium-v2', '-o', join(dir, 'tr2'), '--batch-size', '100000', '--steps', '1', '--progress', 'off']);
+    expect(c.code).toBe(2);
+    expect(c.stderr).toContain('--batch-size 100000 is more than the limit of 65536 rows');
+  });
+
   it('a 2 GB sparse .safetensors file is refused from its first bytes, not read whole', async () => {
     const f = join(dir, 'sparse.safetensors');
     const t = spawnSync('truncate', ['-s', '2G', f]);

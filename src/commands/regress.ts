@@ -7,9 +7,12 @@
  *
  * Exit codes of `regress`: 0 no regression; 1 at least one environment regressed; 2 the
  * comparison could not be made (bad command line, unreadable or mismatched inputs, failed
- * evaluation); 130 / 143 stopped by SIGINT / SIGTERM.
+ * evaluation) or a report could not be written (it went to the fallback file named on stderr);
+ * 130 / 143 stopped by SIGINT / SIGTERM.
  * Exit codes of `baseline`: 0 written; 1 the evaluation failed or is incomplete (nothing
- * written); 2 bad command line or input; 130 / 143 stopped by SIGINT / SIGTERM.
+ * written), or --out could not be written (the baseline went to the fallback file named on
+ * stderr); 2 bad command line or input; 130 / 143 stopped by SIGINT / SIGTERM.
+ * Output paths are checked before any evaluation (src/output-path.ts).
  *
  * Both commands evaluate through `evaluate` (eval/evaluate.ts) via runEvaluationForCli.
  */
