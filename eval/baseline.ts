@@ -15,8 +15,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
+import { MAX_ABS_SCORE } from '../src/limits.js';
 import { mean, meanConfidenceInterval, sampleStd } from '../src/stats.js';
-import { type EvalResultDocument, type PolicyInfo, type RunSettings, prettyJson, writeFileAtomic } from './result.js';
+import { type EvalResultDocument, type PolicyInfo, type RunSettings, prettyJson, resultConsistencyProblems, writeFileAtomic } from './result.js';
 
 export { prettyJson };
 
@@ -151,6 +152,9 @@ export function baselineFromResult(doc: EvalResultDocument, options: BaselineFro
     );
   }
   if (doc.results.length === 0) throw new BaselineFormatError(`${where} has no environments`);
+  // The flags above can be edited; the arrays must agree with them and with each other.
+  const problems = resultConsistencyProblems(doc);
+  if (problems.length > 0) throw new BaselineFormatError(`${where} is not a consistent result document: ${problems.join('; ')}`);
   const seen = new Set<string>();
   const envs = doc.results.map((r): BaselineEnv => {
     if (seen.has(r.envId)) throw new BaselineFormatError(`${where}: ${r.envId} appears twice`);
@@ -319,6 +323,8 @@ export function checkBaselineDocument(doc: unknown, source = 'baseline'): Baseli
     if (!e.normalizedScores.every((x) => typeof x === 'number' && Number.isFinite(x))) {
       fail(`${e.envId}: normalizedScores must all be finite numbers`);
     }
+    const huge = e.normalizedScores.findIndex((x) => Math.abs(x) > MAX_ABS_SCORE);
+    if (huge >= 0) fail(`${e.envId}: normalizedScores[${huge}] is ${e.normalizedScores[huge]}, beyond the limit of +-${MAX_ABS_SCORE} normalised points (an edited file?)`);
     if (e.n !== e.normalizedScores.length) fail(`${e.envId}: n is ${String(e.n)} but normalizedScores has ${e.normalizedScores.length} entries`);
   }
   return d as BaselineDocument;

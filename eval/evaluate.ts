@@ -33,6 +33,7 @@ import type { ResolvedCheckpointDir } from '../src/checkpoint/run-dir.js';
 import type { PolicyRef } from '../src/policy/types.js';
 import { getEnvEntry, normalizedScore } from '../src/registry.js';
 import { assertSeed, deriveSeed } from '../src/rng.js';
+import { MAX_ENV_BATCH_SIZE, MAX_EPISODES, MAX_EPISODE_STEPS, MAX_TIMEOUT_MS, checkAtMost } from '../src/limits.js';
 import { EvalPool, defaultWorkerCount } from './pool.js';
 import {
   type EnvResult,
@@ -102,6 +103,8 @@ export interface EvaluateOptions {
   command?: string[];
   /** A pool to use (kept alive afterwards); by default one is created and destroyed. */
   pool?: EvalPool;
+  /** JS heap limit of each worker thread of an own pool, MB (default workerHeapLimitMb(workers), src/limits.ts). */
+  workerHeapLimitMb?: number;
 }
 
 export interface Progress {
@@ -159,18 +162,22 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResultDocu
   const envIds = expandEnvList(options.env);
   const episodes = options.episodes ?? DEFAULT_EPISODES;
   checkInt(episodes, 'episodes', 1);
+  checkAtMost(episodes, MAX_EPISODES, '--episodes', 'episodes per environment', 'every episode is kept in memory and in the result');
   const seed = options.seed ?? 0;
   assertSeed(seed, 'seed');
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   checkInt(batchSize, 'batch size', 1);
+  checkAtMost(batchSize, MAX_ENV_BATCH_SIZE, '--batch-size', 'environments per worker', "one worker's MuJoCo heap holds about 150; use more workers instead");
   const chunkSize = options.chunkSize ?? batchSize;
   checkInt(chunkSize, 'chunk size', 1);
   const maxEpisodeSteps = options.maxEpisodeSteps ?? DEFAULT_MAX_EPISODE_STEPS;
   checkInt(maxEpisodeSteps, 'max episode steps', 1);
+  checkAtMost(maxEpisodeSteps, MAX_EPISODE_STEPS, '--max-episode-steps', 'steps', 'D4RL episodes are 1000 steps');
   const policyTimeoutMs = options.policyTimeoutMs ?? DEFAULT_POLICY_TIMEOUT_MS;
   if (!(Number.isFinite(policyTimeoutMs) && policyTimeoutMs >= 0)) {
     throw new RangeError(`policy timeout must be a non-negative number of ms, got ${String(policyTimeoutMs)}`);
   }
+  checkAtMost(policyTimeoutMs, MAX_TIMEOUT_MS, '--policy-timeout', 'ms', "Node's timers hold at most 2^31 - 1 ms, about 24.8 days; 0 = no limit");
   const policyLoadTimeoutMs = options.policyLoadTimeoutMs ?? DEFAULT_POLICY_LOAD_TIMEOUT_MS;
   if (!(Number.isFinite(policyLoadTimeoutMs) && policyLoadTimeoutMs >= 0)) {
     throw new RangeError(`policy load timeout must be a non-negative number of ms, got ${String(policyLoadTimeoutMs)}`);
@@ -178,6 +185,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResultDocu
   const record = options.record ?? 0;
   checkInt(record, 'record', 0);
   if (record > MAX_RECORDED_EPISODES) throw new RangeError(`--record keeps at most ${MAX_RECORDED_EPISODES} episodes per env, got ${record}`);
+  checkAtMost(policyLoadTimeoutMs, MAX_TIMEOUT_MS, '--policy-load-timeout', 'ms', "Node's timers hold at most 2^31 - 1 ms, about 24.8 days; 0 = no limit");
   const shard = typeof options.shard === 'string' ? parseShard(options.shard) : (options.shard ?? null);
   if (shard) parseShard(`${shard.index}/${shard.count}`);
   const policyRef = typeof options.policy === 'string' ? resolvePolicyRef(options.policy, cwd) : options.policy;
@@ -249,7 +257,8 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResultDocu
   let retryCount = 0;
 
   const ownsPool = !options.pool;
-  const pool = queue.length > 0 ? (options.pool ?? new EvalPool(workers)) : undefined;
+  const heapLimitMb = options.workerHeapLimitMb;
+  const pool = queue.length > 0 ? (options.pool ?? new EvalPool(workers, { heapLimitMb })) : undefined;
 
   const progress = (): Progress => {
     let done = doneEpisodes;
@@ -291,6 +300,14 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResultDocu
   };
   if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
+  // A throw outside any task (a policy's timer firing after its chunk was answered) kills the
+  // worker but rejects no task: without this it went unreported, and the run looked clean.
+  const onIdleError = (err: Error): void => {
+    if (stopping) return; // workers being terminated, or the run already failed
+    fail(idleErrorMessage(label, err));
+  };
+  const unsubscribe: Array<() => void> = [];
+  if (pool) unsubscribe.push(pool.onIdleError(onIdleError));
 
   await new Promise<void>((resolveRun) => {
     let finished = false;
@@ -323,7 +340,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResultDocu
     const handleRejection = (f: InFlight, err: unknown): void => {
       if (f.abortReason !== null) return; // we stopped it (timeout already reported, or stop)
       const env = envs[f.job.envIndex];
-      const message = err instanceof Error ? err.message : String(err);
+      const message = workerErrorText(err, f.ownPool?.heapLimitMb ?? pool?.heapLimitMb);
       if (stopping) return;
       if (f.job.attempt === 0) {
         const retry: RetryRecord = { episodes: f.job.episodes, error: message, outcome: 'interrupted' };
@@ -351,7 +368,8 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResultDocu
         runOn = pool!;
         mainInFlight++;
       } else {
-        runOn = f.ownPool = new EvalPool(1); // a fresh worker for the retry
+        runOn = f.ownPool = new EvalPool(1, { heapLimitMb: heapLimitMb ?? pool?.heapLimitMb }); // a fresh worker for the retry
+        unsubscribe.push(f.ownPool.onIdleError(onIdleError));
       }
       inFlight.add(f);
       runOn
@@ -364,7 +382,8 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResultDocu
           inFlight.delete(f);
           if (job.attempt === 0) mainInFlight--;
           const own = f.ownPool;
-          const next = own ? own.destroy() : Promise.resolve();
+          // A retry's own worker also gets the settle time for a late error (see onIdleError).
+          const next = own ? new Promise((r) => setTimeout(r, stopping ? 0 : IDLE_ERROR_SETTLE_MS)).then(() => own.destroy()) : Promise.resolve();
           void next.finally(() => {
             pump();
           });
@@ -433,7 +452,10 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResultDocu
     pump();
   });
   options.signal?.removeEventListener('abort', onAbort);
+  // Give a worker's error that was sent right after its last answer the time to arrive.
+  if (pool && !stopping) await new Promise((r) => setTimeout(r, IDLE_ERROR_SETTLE_MS));
   if (pool && ownsPool) await pool.destroy();
+  for (const u of unsubscribe) u();
   options.onProgress?.(progress());
 
   const wallSeconds = (performance.now() - t0) / 1000;
@@ -464,6 +486,24 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResultDocu
   };
   if (failure !== null) throw new EvaluationError(failure, doc);
   return doc;
+}
+
+/** How long a finished run waits for late worker errors before the pool goes (ms; see onIdleError). */
+const IDLE_ERROR_SETTLE_MS = 25;
+
+/** A worker's crash as the run reports it; running out of the JS heap limit says which limit. */
+function workerErrorText(err: unknown, heapLimitMb: number | undefined): string {
+  const message = err instanceof Error ? err.message : String(err);
+  if ((err as NodeJS.ErrnoException | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+    return `the worker ran out of its ${heapLimitMb ?? '?'} MB JS heap limit (resourceLimits; does the policy keep growing memory?): ${message}`;
+  }
+  return message;
+}
+
+function idleErrorMessage(label: string, err: Error): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  const what = code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'ran out of its JS heap limit outside act()' : 'threw outside act(), after its chunk had been answered';
+  return `policy ${label}: a worker thread ${what} (an error from the policy's timers, callbacks or unhandled promise rejections): ${err.message}`;
 }
 
 /** How often the watchdog looks (0 = no limits to watch). */

@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
+import { workerHeapLimitMb } from '../src/limits.js';
 import { packageRoot } from '../src/mujoco/bridge.js';
 import type { ChunkReply, ChunkTask } from './worker.js';
 
@@ -30,12 +31,18 @@ export class EvalPool {
   /** Errors a worker raised while not running a task (logged, not fatal). */
   readonly idleErrors: Error[] = [];
 
-  constructor(workers: number = defaultWorkerCount()) {
+  /** JS heap limit of each worker thread (MB); a worker past it dies with ERR_WORKER_OUT_OF_MEMORY. */
+  readonly heapLimitMb: number;
+
+  constructor(workers: number = defaultWorkerCount(), options: { heapLimitMb?: number } = {}) {
     if (!Number.isSafeInteger(workers) || workers < 1) {
       throw new RangeError(`workers must be a positive integer, got ${String(workers)}`);
     }
     this.workers = workers;
+    this.heapLimitMb = options.heapLimitMb ?? workerHeapLimitMb(workers);
     this.piscina = new Piscina<ChunkTask, ChunkReply>({
+      // A leaking plug-in fails its chunk (a worker crash, retried once) instead of taking the machine's memory.
+      resourceLimits: { maxOldGenerationSizeMb: this.heapLimitMb },
       filename: resolveWorkerFile(),
       minThreads: workers,
       maxThreads: workers,
@@ -47,7 +54,19 @@ export class EvalPool {
     });
     this.piscina.on('error', (err: Error) => {
       this.idleErrors.push(err);
+      for (const l of this.idleListeners) l(err);
     });
+  }
+
+  private readonly idleListeners = new Set<(err: Error) => void>();
+
+  /**
+   * Be told of errors a worker raises while it runs no task (Piscina's 'error' event), e.g. a
+   * policy's timer that throws after its chunk was answered. Returns the unsubscribe function.
+   */
+  onIdleError(listener: (err: Error) => void): () => void {
+    this.idleListeners.add(listener);
+    return () => this.idleListeners.delete(listener);
   }
 
   run(task: ChunkTask, signal?: AbortSignal): Promise<ChunkReply> {

@@ -25,7 +25,8 @@
  */
 import { mean, meanConfidenceInterval, sampleStd, tCdf, tQuantile } from '../src/stats.js';
 import type { BaselineDocument } from './baseline.js';
-import type { EvalResultDocument } from './result.js';
+import { type EvalResultDocument, resultConsistencyProblems } from './result.js';
+import { MAX_ABS_SCORE } from '../src/limits.js';
 
 export const REGRESS_REPORT_KIND = 'ofql-eval/regress-report';
 export const REGRESS_REPORT_SCHEMA_VERSION = 1;
@@ -69,6 +70,10 @@ function checkSample(x: ArrayLike<number>, what: string): void {
   if (x.length < 2) throw new RegressInputError(`${what}: ${x.length} value(s); the t-test needs at least 2`);
   for (let i = 0; i < x.length; i++) {
     if (typeof x[i] !== 'number' || !Number.isFinite(x[i])) throw new RegressInputError(`${what}: value ${i} is not a finite number`);
+    // Past this the variance overflows float64 and the test's df became NaN ("degrees of freedom must be positive").
+    if (Math.abs(x[i]) > MAX_ABS_SCORE) {
+      throw new RegressInputError(`${what}: value ${i} is ${x[i]}, beyond the limit of +-${MAX_ABS_SCORE} normalised points (not a score an evaluation produces; an edited file?)`);
+    }
   }
 }
 
@@ -233,6 +238,8 @@ export function checkComparable(baseline: BaselineDocument, doc: EvalResultDocum
       `the new result is not complete (${doc.error ? `error: ${doc.error}` : doc.interrupted ? 'interrupted' : 'episodes missing'})`,
     );
   }
+  // The flags above can be edited; the arrays must agree with them and with each other.
+  for (const p of resultConsistencyProblems(doc)) problems.push(`the new result is not consistent: ${p}`);
   if (doc.settings.shard !== null) {
     problems.push(`the new result is shard ${doc.settings.shard.index}/${doc.settings.shard.count}; merge the shards first ('ofql-eval merge')`);
   }

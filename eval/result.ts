@@ -6,8 +6,12 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
+import { MAX_EPISODES } from '../src/limits.js';
+import { getEnvEntry } from '../src/registry.js';
+import { deriveSeed } from '../src/rng.js';
 import { describe, mean, meanConfidenceInterval, sampleStd } from '../src/stats.js';
 import { type RecordedEpisode, checkRecordings } from './recording.js';
+import { episodesOfShard } from './schedule.js';
 
 export const RESULT_SCHEMA_VERSION = 1;
 export const RESULT_KIND = 'ofql-eval/result';
@@ -361,4 +365,105 @@ function checkCkptResolution(p: PolicyInfo, fail: (what: string) => never): void
   if (step !== undefined && step !== null && !(typeof step === 'number' && Number.isSafeInteger(step) && step >= 0)) {
     fail(`policy.ckptStep must be a non-negative integer or null, got ${JSON.stringify(step)}`);
   }
+}
+
+/** Relative tolerance of a stored normalised score against the one its return gives. */
+const SCORE_TOLERANCE = 1e-9;
+
+/**
+ * What is inconsistent in a result document that passed checkResultDocument: the cross-checks
+ * a hand-edited file fails (docs/robustness.md). Each entry names the environment and field.
+ * - `complete` flags against what is there: every episode of the run's share (settings.episodes,
+ *   settings.chunkSize, settings.shard) present, nothing pending, no error, not interrupted;
+ * - episode indices: integers, ascending, inside [0, settings.episodes);
+ * - seeds: deriveSeed(settings.seed, index);
+ * - normalised scores: 100 * (return - refMin) / (refMax - refMin), refMin / refMax as the registry's;
+ * - lengths: 1..settings.maxEpisodeSteps.
+ * The gate (`baseline`, `regress`) refuses a document with any of these.
+ */
+export function resultConsistencyProblems(doc: EvalResultDocument): string[] {
+  const problems: string[] = [];
+  const s = doc.settings;
+  for (const k of ['seed', 'episodes', 'maxEpisodeSteps', 'chunkSize'] as const) {
+    if (!Number.isSafeInteger(s[k]) || s[k] < (k === 'seed' ? 0 : 1)) problems.push(`settings.${k} must be a positive integer, got ${JSON.stringify(s[k])}`);
+  }
+  if (problems.length > 0) return problems;
+  let scope: number[] | null = null;
+  try {
+    scope = s.episodes <= MAX_EPISODES ? episodesOfShard(s.episodes, s.chunkSize, s.shard) : null;
+  } catch (err) {
+    problems.push(`settings.shard ${JSON.stringify(s.shard)}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  for (const r of doc.results) problems.push(...envResultProblems(r, s, scope));
+  const incomplete = doc.results.filter((r) => !r.complete).map((r) => r.envId);
+  if (doc.complete) {
+    if (doc.interrupted) problems.push('complete is true but interrupted is true');
+    if (doc.error !== null) problems.push(`complete is true but error is set (${JSON.stringify(doc.error)})`);
+    if (incomplete.length > 0) problems.push(`complete is true but results of ${incomplete.join(', ')} are not complete`);
+  }
+  return problems;
+}
+
+
+function envResultProblems(r: EnvResult, s: RunSettings, scope: number[] | null): string[] {
+  const p: string[] = [];
+  const id = r.envId;
+  const eps = r.episodes;
+  if (scope === null) p.push(`${id}: settings.episodes ${s.episodes} is more than ${MAX_EPISODES}`);
+  for (let i = 0; i < eps.length; i++) {
+    const e = eps[i];
+    if (!Number.isSafeInteger(e) || e < 0 || e >= s.episodes) {
+      p.push(`${id}: episodes[${i}] is ${JSON.stringify(e)}, outside 0..${s.episodes - 1} (settings.episodes ${s.episodes})`);
+      break;
+    }
+    if (i > 0 && e <= eps[i - 1]) {
+      p.push(`${id}: episodes must be ascending without repeats; episodes[${i}] = ${e} follows ${eps[i - 1]}`);
+      break;
+    }
+  }
+  if (scope !== null && p.length === 0) {
+    const have = new Set(eps);
+    const missing = scope.filter((e) => !have.has(e));
+    const inScope = new Set(scope);
+    const outside = eps.filter((e) => !inScope.has(e));
+    if (outside.length > 0) p.push(`${id}: episodes ${outside.slice(0, 5).join(', ')} are not in this result's share of the run (settings.shard ${JSON.stringify(s.shard)})`);
+    if (r.complete && missing.length > 0) {
+      p.push(`${id}: complete is true but ${missing.length} of the ${scope.length} episodes are missing (e.g. ${missing.slice(0, 5).join(', ')}); an interrupted or edited result?`);
+    }
+    if (r.complete && Array.isArray(r.pendingEpisodes) && r.pendingEpisodes.length > 0) p.push(`${id}: complete is true but pendingEpisodes lists ${r.pendingEpisodes.length}`);
+  }
+  for (let i = 0; i < eps.length && p.length === 0; i++) {
+    if (r.seeds[i] !== deriveSeed(s.seed, eps[i])) {
+      p.push(`${id}: seeds[${i}] is ${JSON.stringify(r.seeds[i])}, but episode ${eps[i]} of a run seeded ${s.seed} resets with ${deriveSeed(s.seed, eps[i])}`);
+    }
+  }
+  let ref: { refMin: number; refMax: number } | null = null;
+  try {
+    ref = getEnvEntry(id);
+  } catch {
+    ref = null; // an env this version does not know: compare with the document's own constants
+  }
+  if (ref !== null && (r.refMin !== ref.refMin || r.refMax !== ref.refMax)) {
+    p.push(`${id}: refMin / refMax are ${r.refMin} / ${r.refMax}, but the D4RL constants of ${id} are ${ref.refMin} / ${ref.refMax}`);
+  }
+  const { refMin, refMax } = ref ?? r;
+  for (let i = 0; i < eps.length; i++) {
+    const R = r.returns[i];
+    const ns = r.normalizedScores[i];
+    if (typeof R !== 'number' || !Number.isFinite(R)) {
+      p.push(`${id}: returns[${i}] is ${JSON.stringify(R)}, not a finite number`);
+      break;
+    }
+    const want = (100 * (R - refMin)) / (refMax - refMin);
+    if (typeof ns !== 'number' || !(Math.abs(ns - want) <= SCORE_TOLERANCE * Math.max(1, Math.abs(want)))) {
+      p.push(`${id}: normalizedScores[${i}] is ${JSON.stringify(ns)}, but returns[${i}] = ${R} gives ${want} (100 * (R - ${refMin}) / (${refMax} - ${refMin})); the arrays disagree`);
+      break;
+    }
+    const L = r.lengths[i];
+    if (!Number.isSafeInteger(L) || L < 1 || L > s.maxEpisodeSteps) {
+      p.push(`${id}: lengths[${i}] is ${JSON.stringify(L)}, outside 1..${s.maxEpisodeSteps} (settings.maxEpisodeSteps)`);
+      break;
+    }
+  }
+  return p;
 }

@@ -304,7 +304,7 @@ export class EpisodeRunner {
             const a = acts[o + k];
             // typeof check rejects non-numbers in plain arrays; a !== a catches NaN.
             if (typeof a !== 'number' || !(a - a === 0)) {
-              throw this.policyError('non-finite', n, r, `act() returned ${String(a)} for action[${k}]`);
+              throw this.policyError(typeof a === 'number' ? 'non-finite' : 'bad-type', n, r, `act() returned ${describeAction(a)} for action[${k}]; actions must be finite numbers`);
             }
             if (a > 1 || a < -1) outOfRange++;
             row[k] = a;
@@ -383,6 +383,15 @@ export class EpisodeRunner {
       cause === undefined ? undefined : { cause },
     );
   }
+}
+
+/** An action entry as the user wrote it: a string must not read like the number it spells ("0.1"). */
+function describeAction(a: unknown): string {
+  if (typeof a === 'number') return String(a);
+  if (typeof a === 'string') return `the string ${JSON.stringify(a.length > 40 ? `${a.slice(0, 40)}...` : a)} (a ${typeof a}, not a number)`;
+  if (a === null || a === undefined) return String(a);
+  if (typeof a === 'bigint') return `the bigint ${String(a)}n (not a number)`;
+  return `${describe(a)} (not a number)`;
 }
 
 function describe(v: unknown): string {

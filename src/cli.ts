@@ -3,8 +3,10 @@
  * ofql-eval command line: evaluate a policy (default command), merge shard results, list envs.
  *
  * Exit codes: 0 success; 1 the run failed (policy error, worker crashed twice; the partial
- * result is still written) or merge refused its inputs; 2 bad command line; 130 / 143 stopped
- * by SIGINT (Ctrl-C) / SIGTERM (partial result written).
+ * result is still written), the --json file could not be written (the document went to the
+ * fallback file named on stderr), or merge refused its inputs; 2 bad command line, including an
+ * output path that cannot be written (checked before workers start); 130 / 143 stopped by SIGINT
+ * (Ctrl-C) / SIGTERM (partial result written).
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -13,8 +15,9 @@ import { formatSummary } from '../eval/format.js';
 import { MergeError, mergeResults } from '../eval/merge.js';
 import { defaultWorkerCount } from '../eval/pool.js';
 import { type ProgressMode } from '../eval/progress.js';
-import { ResultFormatError, readResultFile, writeResultFile } from '../eval/result.js';
+import { ResultFormatError, readResultFile, toJson } from '../eval/result.js';
 import { MAX_RECORDED_EPISODES } from '../eval/recording.js';
+import { checkNotAnInput, checkOutputFile, writeOutputReported } from './output-path.js';
 import { parseShard } from '../eval/schedule.js';
 import { EnvListError, SUITES } from '../eval/suites.js';
 import { DEFAULT_MAX_EPISODE_STEPS } from './make-env.js';
@@ -71,6 +74,8 @@ function policyArgs(a: { policy?: string; ckpt?: string; env?: string[] }): { po
 }
 
 async function runCommand(args: RunArgs, argv: string[]): Promise<number> {
+  // The destination first: a path that cannot be written must not cost the whole evaluation.
+  if (args.json !== undefined) checkOutputFile(args.json, '--json');
   // Every kind of policy (built-in, plug-in, OFQL checkpoint, ...) is checked here, before workers start.
   const prepared = await preparePolicy(policyArgs(args));
   if (prepared.env === undefined) throw new UsageError('Missing required argument: env (give the environment(s), e.g. --env hopper-medium-v2)');
@@ -96,27 +101,34 @@ async function runCommand(args: RunArgs, argv: string[]): Promise<number> {
     name: 'ofql-eval',
     stopMessage: 'stopping the workers and writing the partial result',
   });
-  if (args.json) {
-    writeResultFile(args.json, doc);
-    warn(`ofql-eval: wrote ${doc.complete ? '' : 'PARTIAL '}result to ${args.json}`);
-  }
+  // The summary before the file: if the write still fails (full disk), the numbers are on screen.
   write(formatSummary(doc));
+  let written = true;
+  if (args.json) {
+    written = writeOutputReported('ofql-eval', 'result', args.json, toJson(doc), warn);
+    if (written) warn(`ofql-eval: wrote ${doc.complete ? '' : 'PARTIAL '}result to ${args.json}`);
+  }
   if (failed !== null) {
     warn(`ofql-eval: error: ${failed}`);
     return EXIT_FAILED;
   }
   if (doc.interrupted) return signalName === 'SIGTERM' ? 143 : 130;
-  return EXIT_OK;
+  return written ? EXIT_OK : EXIT_FAILED;
 }
 
 function mergeCommand(args: { files: string[]; json?: string; 'allow-incomplete': boolean }, argv: string[]): number {
+  if (args.json !== undefined) {
+    // Writing over a shard would lose it silently.
+    checkNotAnInput(args.json, '--json', args.files.map((f) => ['merge input', f] as const));
+    checkOutputFile(args.json, '--json');
+  }
   const inputs = args.files.map((file) => ({ file, doc: readResultFile(file) }));
   const doc = mergeResults(inputs, { allowIncomplete: args['allow-incomplete'], command: ['ofql-eval', ...argv] });
+  write(formatSummary(doc));
   if (args.json) {
-    writeResultFile(args.json, doc);
+    if (!writeOutputReported('ofql-eval merge', 'merged result', args.json, toJson(doc), warn)) return EXIT_FAILED;
     warn(`ofql-eval: merged ${inputs.length} files into ${args.json}${doc.complete ? '' : ' (INCOMPLETE)'}`);
   }
-  write(formatSummary(doc));
   return doc.complete || args['allow-incomplete'] ? EXIT_OK : EXIT_FAILED;
 }
 

@@ -19,7 +19,9 @@ const dir = mkdtempSync(join(tmpdir(), 'ofql-baseline-'));
 const sha = (s: string | Buffer): string => createHash('sha256').update(s).digest('hex');
 
 describe('baseline documents', () => {
-  const doc = syntheticResult({ scores: { 'hopper-medium-v2': scoresAround(55, 7, 12), 'walker2d-medium-v2': [80.5, 81.25, 79.125] }, seed: 3, ckpt: '/x/ckpt.safetensors', ckptSha256: 'b'.repeat(64) });
+  // Every env of a result has the run's episode count (the gate cross-checks it): 4 x the same 3 scores.
+  const walker = [80.5, 81.25, 79.125, 80.5, 81.25, 79.125, 80.5, 81.25, 79.125, 80.5, 81.25, 79.125];
+  const doc = syntheticResult({ scores: { 'hopper-medium-v2': scoresAround(55, 7, 12), 'walker2d-medium-v2': walker }, seed: 3, ckpt: '/x/ckpt.safetensors', ckptSha256: 'b'.repeat(64) });
 
   it('round-trips exactly and keeps per-episode data, settings, identity and versions', () => {
     const b = baselineFromResult(doc, { source: { kind: 'results', file: 'r.json', fileSha256: 'c'.repeat(64) }, label: 'L', command: ['ofql-eval', 'baseline'] });
@@ -27,9 +29,9 @@ describe('baseline documents', () => {
     const back = readBaselineFile(join(dir, 'b.json'));
     expect(back).toEqual(b);
     const w = back.envs[1];
-    expect(w.normalizedScores).toEqual([80.5, 81.25, 79.125]);
+    expect(w.normalizedScores).toEqual(walker);
     expect(w.mean).toBeCloseTo(80.29166666666667, 12);
-    expect(w.std).toBeCloseTo(Math.sqrt(((80.5 - 80.291666) ** 2 + (81.25 - 80.291666) ** 2 + (79.125 - 80.291666) ** 2) / 2), 5);
+    expect(w.std).toBeCloseTo(Math.sqrt((4 * ((80.5 - 80.291666) ** 2 + (81.25 - 80.291666) ** 2 + (79.125 - 80.291666) ** 2)) / 11), 5);
     expect(w.ci95![0]).toBeLessThan(w.mean);
     expect(w.returns).toEqual(doc.results[1].returns);
     expect(w.seeds).toEqual(doc.results[1].seeds);

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
+import { workerHeapLimitMb } from '../limits.js';
 import { packageRoot } from '../mujoco/bridge.js';
 import type { RolloutExecutor } from './ars.js';
 import type { CollectConfig, EpisodeData } from './collect-episodes.js';
@@ -34,6 +35,8 @@ export class BehaviourPool {
     if (!Number.isSafeInteger(workers) || workers < 1) throw new RangeError(`workers must be a positive integer, got ${String(workers)}`);
     this.workers = workers;
     this.piscina = new Piscina<BehaviourTask, unknown>({
+      // As the evaluation pool: a leaking plug-in fails its task instead of taking the machine's memory.
+      resourceLimits: { maxOldGenerationSizeMb: workerHeapLimitMb(workers) },
       filename: resolveBehaviourWorkerFile(),
       minThreads: workers,
       maxThreads: workers,

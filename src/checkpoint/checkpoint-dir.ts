@@ -471,6 +471,15 @@ export async function recoverCheckpointDir(dir: string): Promise<RecoverResult> 
 // Reading
 // ---------------------------------------------------------------------------------------------
 
+/** Why stat() of a checkpoint directory failed, other than ENOENT. */
+function unreachableDirDetail(e: unknown): string {
+  const errno = (e as NodeJS.ErrnoException).code;
+  if (errno === 'ELOOP') return 'is a symbolic link loop (ELOOP: the links point at each other); point it at a checkpoint directory';
+  if (errno === 'EACCES' || errno === 'EPERM') return `cannot be opened: permission denied (${errno})`;
+  if (errno === 'ENOTDIR') return 'cannot be reached: a component of the path is a file, not a directory (ENOTDIR)';
+  return `cannot be opened (${(e as Error).message})`;
+}
+
 async function readJsonFile(path: string, code: 'config' | 'trainer-state'): Promise<unknown> {
   let text: string;
   try {
@@ -505,6 +514,11 @@ export async function readCheckpointDir(dir: string, options: ReadCheckpointOpti
   try {
     st = await stat(target);
   } catch (e) {
+    const errno = (e as NodeJS.ErrnoException).code;
+    if (errno !== 'ENOENT') {
+      // Say what is wrong: a symlink loop or a permission problem is not a missing directory.
+      throw new CheckpointError({ code: 'not-found', file: target, detail: unreachableDirDetail(e) }, { cause: e });
+    }
     const leftovers = await findLeftovers(target);
     const hint = leftovers.length > 0
       ? ` (found leftovers of an interrupted write: ${leftovers.map((l) => basename(l.path)).join(', ')}; recoverCheckpointDir can repair it)`

@@ -39,7 +39,7 @@
  *   the encoder takes a Float32Array (rounded to nearest, ties to even) or a Uint16Array of raw bits.
  * Other safetensors dtypes (F8_*, C64, F4, F6_*, ...) are rejected with a clear error.
  */
-import { readFile } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { CheckpointError, fmtShape, tensorField } from './errors.js';
 
 export const DTYPES = ['F64', 'F32', 'F16', 'BF16', 'I64', 'I32', 'I16', 'I8', 'U64', 'U32', 'U16', 'U8', 'BOOL'] as const;
@@ -475,18 +475,26 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
  * buffer, total file size. Throws CheckpointError naming `source` and the tensor / field at fault.
  */
 export function readSafetensorsHeader(bytes: Uint8Array, source: string): SafetensorsHeader {
+  return checkSafetensorsHeader(bytes, source, bytes instanceof Uint8Array ? bytes.length : 0);
+}
+
+/**
+ * readSafetensorsHeader for a file of `fileSize` bytes of which `bytes` holds the beginning (at
+ * least the prefix and the header): what readSafetensorsFile checks before reading the tensor data.
+ */
+function checkSafetensorsHeader(bytes: Uint8Array, source: string, fileSize: number): SafetensorsHeader {
   const fail = (code: 'truncated' | 'header' | 'dtype' | 'shape' | 'offsets' | 'trailing-bytes', detail: string, field?: string): never => {
     throw new CheckpointError({ code, file: source, field, detail });
   };
   if (!(bytes instanceof Uint8Array)) fail('header', `expected the file's bytes as a Uint8Array, got ${typeName(bytes)}`);
-  if (bytes.length < 8) {
-    fail('truncated', `file is ${bytes.length} bytes, shorter than the 8-byte header-length prefix (empty or truncated file)`);
+  if (fileSize < 8) {
+    fail('truncated', `file is ${fileSize} bytes, shorter than the 8-byte header-length prefix (empty or truncated file)`);
   }
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const lo = dv.getUint32(0, true);
   const hi = dv.getUint32(4, true);
   const n = hi * 2 ** 32 + lo; // exact up to 2^53; larger values fail the checks below anyway
-  const after = bytes.length - 8;
+  const after = fileSize - 8;
   if (n > after) {
     fail('truncated', `header-length prefix says ${(BigInt(hi) << 32n) | BigInt(lo)} bytes but only ${after} bytes follow it (truncated file or corrupt length prefix)`);
   }
@@ -572,13 +580,13 @@ export function readSafetensorsHeader(bytes: Uint8Array, source: string): Safete
     prev = e;
   }
   const dataStart = 8 + n;
-  const available = bytes.length - dataStart;
+  const available = fileSize - dataStart;
   if (expected > available) {
     const cut = entries.find((e) => e.end > available)!;
-    fail('truncated', `data_offsets [${cut.begin}, ${cut.end}] reach past the end of the file: the byte buffer has only ${available} bytes (file truncated at ${bytes.length} bytes, expected ${dataStart + expected})`, tensorField(cut.name));
+    fail('truncated', `data_offsets [${cut.begin}, ${cut.end}] reach past the end of the file: the byte buffer has only ${available} bytes (file truncated at ${fileSize} bytes, expected ${dataStart + expected})`, tensorField(cut.name));
   }
   if (expected < available) {
-    fail('trailing-bytes', `${available - expected} bytes after the last tensor's data (the tensors end at file byte ${dataStart + expected}, the file has ${bytes.length}); the byte buffer must be covered exactly`);
+    fail('trailing-bytes', `${available - expected} bytes after the last tensor's data (the tensors end at file byte ${dataStart + expected}, the file has ${fileSize}); the byte buffer must be covered exactly`);
   }
   return { headerLength: n, dataStart, entries, metadata };
 }
@@ -649,17 +657,60 @@ export function decodeSafetensors(bytes: Uint8Array, source: string, options: De
 
 /** Read and decode a safetensors file; a missing file is CheckpointError 'not-found'. */
 export async function readSafetensorsFile(path: string, options: DecodeOptions = {}): Promise<DecodedSafetensors> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (e) {
+  const cannotRead = (e: unknown): CheckpointError => {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new CheckpointError(
-      { code: 'not-found', file: path, detail: code === 'ENOENT' ? 'file does not exist' : code === 'EISDIR' ? 'is a directory, expected a .safetensors file' : `cannot be read (${(e as Error).message})` },
+    return new CheckpointError(
+      { code: 'not-found', file: path, detail: code === 'ENOENT' ? 'file does not exist' : code === 'EISDIR' ? 'is a directory, expected a .safetensors file' : code === 'ELOOP' ? 'is a symbolic link loop (ELOOP)' : `cannot be read (${(e as Error).message})` },
       { cause: e },
     );
+  };
+  let file;
+  try {
+    file = await open(path, 'r');
+  } catch (e) {
+    throw cannotRead(e);
   }
-  return decodeSafetensors(bytes, path, options);
+  try {
+    // The length prefix and the header first: a corrupt prefix or a header that does not cover the
+    // file is refused after reading a few bytes, not after reading a (possibly huge, sparse) file whole.
+    let size: number;
+    let head: Uint8Array;
+    try {
+      const st = await file.stat();
+      if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+      size = st.size;
+      const prefix = await readAt(file, 0, Math.min(8, size));
+      if (prefix.length < 8) return decodeSafetensors(prefix, path, options); // reports the truncation
+      const dv = new DataView(prefix.buffer, prefix.byteOffset, 8);
+      const n = dv.getUint32(4, true) * 2 ** 32 + dv.getUint32(0, true);
+      head = n <= size - 8 && n <= MAX_HEADER_SIZE ? await readAt(file, 0, 8 + n) : prefix;
+    } catch (e) {
+      if (e instanceof CheckpointError) throw e;
+      throw cannotRead(e);
+    }
+    checkSafetensorsHeader(head, path, size);
+    let bytes: Uint8Array;
+    try {
+      bytes = await readAt(file, 0, size);
+    } catch (e) {
+      throw cannotRead(e);
+    }
+    return decodeSafetensors(bytes, path, options);
+  } finally {
+    await file.close();
+  }
+}
+
+/** `length` bytes of `file` from `position` (fewer only at the end of the file). */
+async function readAt(file: FileHandle, position: number, length: number): Promise<Uint8Array> {
+  const buf = new Uint8Array(length);
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await file.read(buf, done, length - done, position + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return done === length ? buf : buf.subarray(0, done);
 }
 
 // ---------------------------------------------------------------------------------------------

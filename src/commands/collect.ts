@@ -41,6 +41,8 @@ import { TORCH_CLI_OPTIONS, TORCH_POLICY_NAME } from '../policy/torch-cli.js';
 import { isTorchStateDictPath } from '../ofql/torch-state-dict.js';
 import type { PolicyRef } from '../policy/types.js';
 import { getEnvEntry } from '../registry.js';
+import { checkNotAnInput, checkOutputFile } from '../output-path.js';
+import { MAX_ENV_BATCH_SIZE, MAX_EPISODE_STEPS, capWorkers } from '../limits.js';
 import { assertSeed } from '../rng.js';
 import type { CollectConfig, EpisodeData } from '../behaviour/collect-episodes.js';
 import { LINEAR_POLICY_FORMAT } from '../behaviour/linear.js';
@@ -253,9 +255,19 @@ export function checkCollectOptions(o: CollectRunOptions): void {
     throw new CollectUsageError((err as Error).message);
   }
   if (o.workers !== undefined) checkInt(o.workers, '--workers', 1);
-  if (o.batchSize !== undefined) checkInt(o.batchSize, '--batch-size', 1);
+  if (o.batchSize !== undefined) {
+    checkInt(o.batchSize, '--batch-size', 1);
+    if (o.batchSize > MAX_ENV_BATCH_SIZE) {
+      throw new CollectUsageError(`--batch-size ${o.batchSize} is more than the limit of ${MAX_ENV_BATCH_SIZE} environments per worker (one worker's MuJoCo heap holds about 150; use more workers instead)`);
+    }
+  }
   if (o.chunkSize !== undefined) checkInt(o.chunkSize, 'chunk size', 1);
-  if (o.maxEpisodeSteps !== undefined) checkInt(o.maxEpisodeSteps, '--max-episode-steps', 1);
+  if (o.maxEpisodeSteps !== undefined) {
+    checkInt(o.maxEpisodeSteps, '--max-episode-steps', 1);
+    if (o.maxEpisodeSteps > MAX_EPISODE_STEPS) {
+      throw new CollectUsageError(`--max-episode-steps ${o.maxEpisodeSteps} is more than the limit of ${MAX_EPISODE_STEPS} steps (each env slot buffers a whole episode)`);
+    }
+  }
 }
 
 /**
@@ -462,9 +474,9 @@ export function collectMetadata(
 /** Collect `steps` rows and write them to `out` (atomically). */
 export async function collect(options: CollectOptions): Promise<CollectResult> {
   checkCollectOptions(options);
-  const out = resolve(options.cwd ?? process.cwd(), options.out);
-  if (existsSync(out) && statSync(out).isDirectory()) throw new CollectUsageError(`--out ${options.out} is a directory; give a file name`);
-  if (!existsSync(dirname(out))) throw new CollectUsageError(`--out ${options.out}: directory ${dirname(out)} does not exist`);
+  // Before any rollout: a directory, a missing or read-only directory is refused (exit 2) here.
+  const out = checkOutputFile(options.out, '--out', { cwd: options.cwd, makeParents: false, allowSpecial: false });
+  if (options.ckpt !== undefined) checkNotAnInput(out, '--out', [['--ckpt', resolve(options.cwd ?? process.cwd(), options.ckpt)]]);
   let writer: D4rlWriter | undefined;
   let creating: Promise<D4rlWriter> | undefined;
   const pending: Array<[EpisodeData, number]> = [];
@@ -611,7 +623,7 @@ async function runCollectCommand(a: CollectArgs): Promise<number> {
       epsilon: a.epsilon,
       seed: a.seed,
       out: a.out,
-      workers: a.workers,
+      workers: capWorkers(a.workers, '--workers', (m) => process.stderr.write(`ofql-eval collect: ${m}\n`)),
       batchSize: a['batch-size'],
       maxEpisodeSteps: a['max-episode-steps'],
       infosDtype: a['infos-dtype'],

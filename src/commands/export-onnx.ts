@@ -4,10 +4,9 @@
  * The model takes `obs` and `noise` (the harness fills noise from each episode's seed, exactly as
  * the checkpoint policy draws it), so both give the same actions.
  */
-import { existsSync, statSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { packageVersion } from '../../eval/evaluate.js';
-import { writeFileAtomic } from '../../eval/result.js';
+import { checkOutputFile, writeOutputFile } from '../output-path.js';
 import { CheckpointError } from '../checkpoint/index.js';
 import { readOfqlModel } from '../ofql/checkpoint.js';
 import { OfqlConfigError } from '../ofql/config.js';
@@ -20,8 +19,8 @@ interface ExportOnnxArgs {
 }
 
 /** Write the ONNX file; returns what was written, for the message. */
-export async function exportOfqlOnnx(a: ExportOnnxArgs): Promise<{ out: string; actor: 'ema' | 'online'; step: number; bytes: number }> {
-  if (existsSync(a.out) && statSync(a.out).isDirectory()) throw new RangeError(`--out ${a.out} is a directory; give a file name such as actor.onnx`);
+export async function exportOfqlOnnx(a: ExportOnnxArgs): Promise<{ out: string; actor: 'ema' | 'online'; step: number; bytes: number; error: string | null }> {
+  checkOutputFile(a.out, '--out'); // before reading the checkpoint
   const model = await readOfqlModel(a.ckpt);
   const actor = a.actor ?? model.config.evalActor;
   const bytes = ofqlActorOnnx(model.weights, model.config, {
@@ -35,8 +34,8 @@ export async function exportOfqlOnnx(a: ExportOnnxArgs): Promise<{ out: string; 
       'ofql-eval.noise': 'standard normal [n, actDim]; ofql-eval fills it per episode seed and step',
     },
   });
-  writeFileAtomic(a.out, bytes);
-  return { out: a.out, actor, step: model.step, bytes: bytes.length };
+  const written = writeOutputFile(a.out, bytes);
+  return { out: written.path, actor, step: model.step, bytes: bytes.length, error: written.error };
 }
 
 const builder = (y: Argv<object>) =>
@@ -54,8 +53,9 @@ export function exportOnnxCommand(setExitCode: (code: number) => void): CommandM
     handler: async (a) => {
       try {
         const r = await exportOfqlOnnx(a);
+        if (r.error !== null) process.stderr.write(`ofql-eval export-onnx: error: could not write ${a.out} (${r.error}); wrote the model to ${r.out} instead\n`);
         process.stdout.write(`ofql-eval export-onnx: wrote ${r.out} (${r.bytes} bytes; ${r.actor} actor of step ${r.step})\n`);
-        setExitCode(0);
+        setExitCode(r.error === null ? 0 : 1);
       } catch (err) {
         if (err instanceof CheckpointError || err instanceof OfqlConfigError) {
           process.stderr.write(`ofql-eval export-onnx: error: ${err.message}\n`);

@@ -7,9 +7,12 @@
  *
  * Exit codes of `regress`: 0 no regression; 1 at least one environment regressed; 2 the
  * comparison could not be made (bad command line, unreadable or mismatched inputs, failed
- * evaluation); 130 / 143 stopped by SIGINT / SIGTERM.
+ * evaluation) or a report could not be written (it went to the fallback file named on stderr);
+ * 130 / 143 stopped by SIGINT / SIGTERM.
  * Exit codes of `baseline`: 0 written; 1 the evaluation failed or is incomplete (nothing
- * written); 2 bad command line or input; 130 / 143 stopped by SIGINT / SIGTERM.
+ * written), or --out could not be written (the baseline went to the fallback file named on
+ * stderr); 2 bad command line or input; 130 / 143 stopped by SIGINT / SIGTERM.
+ * Output paths are checked before any evaluation (src/output-path.ts).
  *
  * Both commands evaluate through `evaluate` (eval/evaluate.ts) via runEvaluationForCli.
  */
@@ -23,7 +26,7 @@ import {
   digestCheckpoint,
   readBaselineFile,
   sha256,
-  writeBaselineFile,
+  baselineToJson,
 } from '../../eval/baseline.js';
 import { DEFAULT_BATCH_SIZE, DEFAULT_EPISODES, DEFAULT_POLICY_TIMEOUT_MS } from '../../eval/evaluate.js';
 import { formatSummary } from '../../eval/format.js';
@@ -42,7 +45,8 @@ import {
   reportToJson,
   resolveDecisionOptions,
 } from '../../eval/regress.js';
-import { type EvalResultDocument, ResultFormatError, readResultFile, writeFileAtomic, writeResultFile } from '../../eval/result.js';
+import { type EvalResultDocument, ResultFormatError, readResultFile, toJson } from '../../eval/result.js';
+import { OutputPathError, checkNotAnInput, checkOutputFile, writeOutputReported } from '../output-path.js';
 import { EnvListError } from '../../eval/suites.js';
 import { DEFAULT_MAX_EPISODE_STEPS } from '../make-env.js';
 import { describeResolution } from '../checkpoint/run-dir.js';
@@ -221,6 +225,10 @@ interface BaselineArgs extends RunFlags {
 
 async function baselineMain(a: BaselineArgs, argv: string[]): Promise<number> {
   const command = ['ofql-eval', ...argv];
+  // Destinations before the evaluation (src/output-path.ts): a bad path must not cost the run.
+  checkNotAnInput(a.out, '--out', [['--results', a.results]]);
+  checkOutputFile(a.out, '--out');
+  if (a['save-results'] !== undefined) checkOutputFile(a['save-results'], '--save-results');
   let base: BaselineDocument;
   let ofqlOptions: Record<string, unknown> | null = null;
   if (a.results !== undefined) {
@@ -259,11 +267,10 @@ async function baselineMain(a: BaselineArgs, argv: string[]): Promise<number> {
       progress: a.progress ?? 'auto',
       command,
     });
-    if (a['save-results']) {
-      writeResultFile(a['save-results'], ev.doc);
+    out(formatSummary(ev.doc));
+    if (a['save-results'] && writeOutputReported('ofql-eval baseline', 'result', a['save-results'], toJson(ev.doc), err)) {
       err(`ofql-eval baseline: wrote ${ev.doc.complete ? '' : 'PARTIAL '}result to ${a['save-results']}`);
     }
-    out(formatSummary(ev.doc));
     if (ev.signal) return ev.signal === 'SIGTERM' ? 143 : 130;
     if (ev.failed !== null || !ev.doc.complete) {
       err(`ofql-eval baseline: error: the evaluation ${ev.failed !== null ? `failed: ${ev.failed}` : 'is incomplete'}; no baseline written`);
@@ -271,15 +278,15 @@ async function baselineMain(a: BaselineArgs, argv: string[]): Promise<number> {
     }
     base = baselineFromResult(ev.doc, { label: a.label ?? null, command, source: { kind: 'run' }, ckptDigest, ofqlOptions });
   }
-  writeBaselineFile(a.out, base);
-  out(`\nbaseline ${a.out}: ${base.policy.name}${base.policy.ckpt ? ` (ckpt ${base.policy.ckpt})` : ''}, seed ${base.settings.seed}, max episode steps ${base.settings.maxEpisodeSteps}\n`);
+  const written = writeOutputReported('ofql-eval baseline', 'baseline', a.out, baselineToJson(base), err);
+  out(`\nbaseline ${written ? a.out : '(NOT written to --out; see the error)'}: ${base.policy.name}${base.policy.ckpt ? ` (ckpt ${base.policy.ckpt})` : ''}, seed ${base.settings.seed}, max episode steps ${base.settings.maxEpisodeSteps}\n`);
   for (const e of base.envs) {
     out(`  ${e.envId}: normalised ${e.mean.toFixed(2)} ± ${e.std.toFixed(2)} (mean ± sample std, n=${e.n}), 95% CI ${e.ci95 ? `[${e.ci95[0].toFixed(2)}, ${e.ci95[1].toFixed(2)}]` : 'n/a'}\n`);
   }
   if (!base.settings.d4rlComparable) {
     out(`  note: max episode steps ${base.settings.maxEpisodeSteps} is not D4RL's 1000; 'regress' will need --allow-non-d4rl\n`);
   }
-  return 0;
+  return written ? 0 : 1;
 }
 
 export function baselineCommand(argv: string[], setExitCode: (code: number) => void): CommandModule<object, BaselineArgs> {
@@ -306,7 +313,7 @@ export function baselineCommand(argv: string[], setExitCode: (code: number) => v
         false,
       )
         .check((a) => checkFlags(a as unknown as Record<string, unknown>))
-        .example('$0 baseline --results eval/ref.json --out eval/baselines/ref.json', 'from an existing result')
+        .example('$0 baseline --results docs/results/hopper-medium-ofql-one-step.json --out eval/baselines/ofql-hopper-medium.json', 'from an existing result')
         .example('$0 baseline -e d4rl-locomotion -p ./pol.mjs --ckpt ckpts/ --out baseline.json', 'evaluate, then record')
         .epilogue('Exit codes: 0 written; 1 the evaluation failed or is incomplete (nothing written); 2 bad command line or input.') as unknown as Argv<BaselineArgs>,
     handler: async (a) => {
@@ -335,6 +342,12 @@ interface RegressArgs extends RunFlags {
 
 async function regressMain(a: RegressArgs, argv: string[]): Promise<number> {
   const command = ['ofql-eval', ...argv];
+  // Destinations before the evaluation (src/output-path.ts): a bad path must not cost the run.
+  for (const flag of ['markdown', 'junit', 'json', 'save-results'] as const) {
+    if (a[flag] === undefined) continue;
+    checkNotAnInput(a[flag], `--${flag}`, [['--baseline', a.baseline], ['--results', a.results]]);
+    checkOutputFile(a[flag], `--${flag}`);
+  }
   const baseline = readBaselineFile(a.baseline);
   // Check the decision options before spending time on an evaluation.
   resolveDecisionOptions({ alpha: a.alpha, minEffect: a['min-effect'], correction: a.correction }, baseline.envs.length);
@@ -385,8 +398,7 @@ async function regressMain(a: RegressArgs, argv: string[]): Promise<number> {
       }
       throw e;
     }
-    if (a['save-results']) {
-      writeResultFile(a['save-results'], ev.doc);
+    if (a['save-results'] && writeOutputReported('ofql-eval regress', 'result', a['save-results'], toJson(ev.doc), err)) {
       err(`ofql-eval regress: wrote ${ev.doc.complete ? '' : 'PARTIAL '}result to ${a['save-results']}`);
     }
     if (ev.signal) return ev.signal === 'SIGTERM' ? 143 : 130;
@@ -403,10 +415,13 @@ async function regressMain(a: RegressArgs, argv: string[]): Promise<number> {
     candidateCkptDigest: candidateDigest,
     command,
   });
-  if (a.markdown) writeFileAtomic(a.markdown, formatMarkdown(report));
-  if (a.junit) writeFileAtomic(a.junit, toJUnitXml(report));
-  if (a.json) writeFileAtomic(a.json, reportToJson(report));
+  // The verdict on stdout first; then the reports, each with a fallback file if its write fails.
   out(formatText(report));
+  let written = true;
+  if (a.markdown) written = writeOutputReported('ofql-eval regress', 'Markdown report', a.markdown, formatMarkdown(report), err) && written;
+  if (a.junit) written = writeOutputReported('ofql-eval regress', 'JUnit report', a.junit, toJUnitXml(report), err) && written;
+  if (a.json) written = writeOutputReported('ofql-eval regress', 'JSON report', a.json, reportToJson(report), err) && written;
+  if (!written) return EXIT_BAD_INPUT;
   return report.passed ? EXIT_PASS : EXIT_REGRESSION;
 }
 
@@ -444,7 +459,7 @@ export function regressCommand(argv: string[], setExitCode: (code: number) => vo
           if (typeof m !== 'number' || !Number.isFinite(m) || m < 0) throw new CommandUsageError(`--min-effect must be a number >= 0, got ${String(m)}`);
           return true;
         })
-        .example('$0 regress -b eval/baselines/hopper.json --ckpt eval/checkpoints/hopper --episodes 50 --junit r.xml', 'evaluate and test')
+        .example('$0 regress -b eval/baselines/ofql-hopper-medium.json --ckpt eval/checkpoints/ofql-hopper-medium --episodes 50 --junit r.xml', 'evaluate and test')
         .example('$0 regress -b baseline.json -r new.json --markdown report.md', 'test an existing result')
         .epilogue(
           'Decision rule: an environment REGRESSES if and only if p < alpha AND drop = (baseline mean - new mean) >= min-effect, ' +
@@ -461,11 +476,10 @@ export function regressCommand(argv: string[], setExitCode: (code: number) => vo
       } catch (e) {
         const code = reportError('ofql-eval regress', e, EXIT_BAD_INPUT);
         const message = e instanceof Error ? e.message : String(e);
-        try {
-          if (args.markdown) writeFileAtomic(args.markdown, formatErrorMarkdown(message));
-          if (args.junit) writeFileAtomic(args.junit, errorJUnitXml(message));
-        } catch (w) {
-          err(`ofql-eval regress: could not write the error report: ${w instanceof Error ? w.message : String(w)}`);
+        // A destination that failed its check gets no error report either (it cannot be written).
+        if (!(e instanceof OutputPathError)) {
+          if (args.markdown) writeOutputReported('ofql-eval regress', 'error report', args.markdown, formatErrorMarkdown(message), err);
+          if (args.junit) writeOutputReported('ofql-eval regress', 'error report', args.junit, errorJUnitXml(message), err);
         }
         setExitCode(code);
       }

@@ -8,7 +8,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { ResultFormatError, readResultFile, writeFileAtomic } from '../../eval/result.js';
+import { ResultFormatError, readResultFile } from '../../eval/result.js';
+import { OutputPathError, checkOutputDir, writeOutputReported } from '../output-path.js';
 import { buildReport } from '../report/aggregate.js';
 import { DEFAULT_BOOTSTRAP_REPS } from '../report/bootstrap.js';
 import { aggregateCharts, learningCurveCharts, profileChart, returnHistograms } from '../report/charts.js';
@@ -67,7 +68,14 @@ function checkArgs(a: ReportArgs): string | null {
   if (!Number.isSafeInteger(a.seed) || a.seed < 0) return `--seed must be a non-negative integer, got ${String(a.seed)}`;
   for (const f of a.files) if (!existsSync(f) || !statSync(f).isFile()) return `result file ${f} does not exist or is not a file`;
   for (const d of a.train) if (!existsSync(d) || !statSync(d).isDirectory()) return `--train ${d}: not a directory (give ofql-eval train output directories)`;
-  if (a.out !== undefined && existsSync(a.out) && !statSync(a.out).isDirectory()) return `-o ${a.out} is a file; give a directory for report.md / report.html / report.json`;
+  if (a.out !== undefined) {
+    try {
+      checkOutputDir(a.out, '-o');
+    } catch (e) {
+      if (e instanceof OutputPathError) return e.message;
+      throw e;
+    }
+  }
   return null;
 }
 
@@ -101,9 +109,10 @@ export function reportCommand(setExitCode: (code: number) => void): CommandModul
           process.stdout.write(files.markdown);
         } else {
           const written: string[] = [];
+          let failed = false;
           const put = (name: string, text: string) => {
-            writeFileAtomic(join(a.out!, name), text);
-            written.push(join(a.out!, name));
+            if (writeOutputReported('ofql-eval report', name, join(a.out!, name), text)) written.push(join(a.out!, name));
+            else failed = true;
           };
           const formats = new Set(a.format);
           if (formats.has('md')) put('report.md', files.markdown);
@@ -111,6 +120,10 @@ export function reportCommand(setExitCode: (code: number) => void): CommandModul
           if (formats.has('json')) put('report.json', files.json);
           if (formats.has('svg')) for (const [name, svg] of files.svgs) put(join('figures', name), svg);
           process.stderr.write(`ofql-eval report: wrote ${written.join(', ')}\n`);
+          if (failed) {
+            setExitCode(1);
+            return;
+          }
         }
         setExitCode(0);
       } catch (err) {

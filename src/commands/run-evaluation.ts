@@ -7,6 +7,7 @@
 import { type EvaluateOptions, EvaluationError, evaluate } from '../../eval/evaluate.js';
 import { type ProgressMode, createProgressReporter } from '../../eval/progress.js';
 import type { EvalResultDocument } from '../../eval/result.js';
+import { capWorkers } from '../limits.js';
 
 export interface CliEvaluation {
   doc: EvalResultDocument;
@@ -29,6 +30,10 @@ export async function runEvaluationForCli(options: CliEvaluateOptions): Promise<
   const controller = new AbortController();
   let signal: NodeJS.Signals | null = null;
   const reporter = createProgressReporter(progress);
+  // More threads than cores only share them (each with its own MuJoCo heap): cap, and say so.
+  if (evalOptions.workers !== undefined && !evalOptions.pool) {
+    evalOptions.workers = capWorkers(evalOptions.workers, '--workers', (m) => reporter.log(`${name}: ${m}`));
+  }
   const onSignal = (sig: NodeJS.Signals): void => {
     if (signal === null) {
       signal = sig;

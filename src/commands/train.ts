@@ -12,6 +12,8 @@ import { CheckpointError } from '../checkpoint/index.js';
 import { DatasetError } from '../data/index.js';
 import { BackendUnavailableError, OfqlConfigError } from '../ofql/index.js';
 import { TrainError } from '../train/errors.js';
+import { checkOutputDir } from '../output-path.js';
+import { capWorkers } from '../limits.js';
 import { REWARD_TUNES, type RewardTune } from '../train/sampler.js';
 import { TRAIN_DEFAULTS, train, type TrainOverrides } from '../train/trainer.js';
 import type { TrainProgressMode } from '../train/progress.js';
@@ -166,6 +168,8 @@ async function handler(a: TrainArgs, setExitCode: (code: number) => void): Promi
     evalCandidates: a['eval-candidates'],
   };
   try {
+    // Before the dataset is read: an output directory that cannot be written is exit 2 now, not a failed checkpoint later.
+    checkOutputDir(a.out, '--out');
     const res = await train({
       dataset: a.dataset,
       envId: a.env,
@@ -182,7 +186,7 @@ async function handler(a: TrainArgs, setExitCode: (code: number) => void): Promi
       evalEvery: a['eval-every'],
       evalEpisodes: a['eval-episodes'],
       evalSeed: a['eval-seed'],
-      evalWorkers: a['eval-workers'],
+      evalWorkers: capWorkers(a['eval-workers'], '--eval-workers', (m) => process.stderr.write(`ofql-eval train: ${m}\n`)),
       evalMaxEpisodeSteps: a['eval-max-episode-steps'],
       evalInBackground: !a['eval-blocking'],
       plot: plotPath(a),

@@ -2,11 +2,11 @@
  * `ofql-eval view RESULT.json [-o replay.html] [--env ID]`: a self-contained page that replays the
  * episodes a run recorded (`ofql-eval --record N`) with the env's MuJoCo model (src/view/*).
  */
-import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, relative } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { decodeRecording } from '../../eval/recording.js';
-import { ResultFormatError, readResultFile, writeFileAtomic, type EnvResult } from '../../eval/result.js';
+import { ResultFormatError, readResultFile, type EnvResult } from '../../eval/result.js';
+import { OutputPathError, checkOutputFile, writeOutputReported } from '../output-path.js';
 import { replayHtml, type ReplayEpisode } from '../view/page.js';
 import { posesOf, sceneOf } from '../view/poses.js';
 
@@ -59,16 +59,17 @@ export function viewCommand(setExitCode: (code: number) => void): CommandModule<
     describe: 'Write an HTML page replaying the recorded episodes of a result (--record N) with the MuJoCo model',
     builder,
     handler: async (a) => {
-      if (existsSync(a.out) && statSync(a.out).isDirectory()) {
-        process.stderr.write(`ofql-eval view: error: -o ${a.out} is a directory; give a file name such as replay.html\n`);
-        setExitCode(2);
-        return;
-      }
       try {
-        writeFileAtomic(a.out, await viewPage(a.result, a.env));
-        process.stderr.write(`ofql-eval view: wrote ${a.out}\n`);
-        setExitCode(0);
+        checkOutputFile(a.out, '-o'); // before any work
+        const ok = writeOutputReported('ofql-eval view', 'replay page', a.out, await viewPage(a.result, a.env));
+        if (ok) process.stderr.write(`ofql-eval view: wrote ${a.out}\n`);
+        setExitCode(ok ? 0 : 1);
       } catch (err) {
+        if (err instanceof OutputPathError) {
+          process.stderr.write(`ofql-eval view: error: ${err.message}\n`);
+          setExitCode(2);
+          return;
+        }
         if (err instanceof ResultFormatError || err instanceof RangeError) {
           process.stderr.write(`ofql-eval view: error: ${err.message}\n`);
           setExitCode(1);

@@ -43,6 +43,7 @@ import {
   type TensorInput,
   type TorchImportResult,
 } from '../checkpoint/index.js';
+import { envDims } from '../data/env-dims.js';
 import { OFQL_DEFAULTS, OfqlConfigError, validateConfig, type OfqlConfig } from './config.js';
 import type { NamedArray } from './networks.js';
 // train-step.js (TensorFlow.js) is imported lazily in loadOfqlCheckpoint, so that checking a
@@ -370,6 +371,34 @@ export async function loadOfqlCheckpoint(dir: string, options: LoadOfqlCheckpoin
 }
 
 /**
+ * obsDim / actDim of config.json against its own envId's spaces: an edited or mixed-up config
+ * would otherwise surface as a list of tensor-shape mismatches that does not name the cause.
+ */
+function checkDimsOfEnv(config: OfqlConfig, envId: unknown, configPath: string): void {
+  if (typeof envId !== 'string') return;
+  let dims: { observationSize: number; actionSize: number } | undefined;
+  try {
+    dims = envDims(envId);
+  } catch {
+    return; // an env id this version does not know: nothing to compare with
+  }
+  if (dims === undefined) return;
+  for (const [field, have, want, what] of [
+    ['obsDim', config.obsDim, dims.observationSize, 'observations'],
+    ['actDim', config.actDim, dims.actionSize, 'action entries'],
+  ] as const) {
+    if (have !== want) {
+      throw new CheckpointError({
+        code: 'config',
+        file: configPath,
+        field: `ofql.${field}`,
+        detail: `is ${have}, but the checkpoint's envId ${envId} has ${want} ${what}; config.json was edited or belongs to another checkpoint`,
+      });
+    }
+  }
+}
+
+/**
  * Check an OFQL checkpoint for evaluation without building an agent (no TensorFlow.js): the format,
  * the OfqlConfig and every model tensor's name and shape. Returns what config.json says.
  */
@@ -379,6 +408,7 @@ export async function validateOfqlCheckpoint(
   const ckpt = await readCheckpointDir(dir, { format: OFQL_CHECKPOINT_FORMAT, maxFormatVersion: OFQL_CHECKPOINT_FORMAT_VERSION, loadOptimizer: false });
   const configPath = join(ckpt.dir, CHECKPOINT_FILES.config);
   const config = ofqlConfigFromCheckpoint(ckpt.config, configPath);
+  checkDimsOfEnv(config, (ckpt.config as OfqlCheckpointConfig).envId, configPath);
   expectTensors(ckpt.tensors, specOf(ofqlModelShapes(config)), { file: join(ckpt.dir, CHECKPOINT_FILES.model), exact: true });
   const c = ckpt.config as OfqlCheckpointConfig;
   if (c.envId !== undefined && typeof c.envId !== 'string') {

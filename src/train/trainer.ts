@@ -27,6 +27,7 @@
  */
 import { sha256File } from '../hash.js';
 import { d4rlContentSha256 } from '../data/digest.js';
+import { MAX_TRAIN_BATCH_SIZE } from '../limits.js';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -269,6 +270,20 @@ export { stepDirName };
 export const listCheckpoints = listRunCheckpoints;
 
 
+/**
+ * A minibatch is drawn from the dataset's transitions: one larger than the dataset is a mistake
+ * (usually a tiny test file), and used to abort the wasm backend after 4 GB instead of saying so.
+ */
+function checkBatchFitsDataset(batchSize: number, transitions: number, datasetPath: string): void {
+  if (batchSize > transitions) {
+    throw new TrainError({
+      code: 'config',
+      file: datasetPath,
+      detail: `--batch-size ${batchSize} is larger than the dataset's ${transitions} transitions; use --batch-size ${transitions} or less`,
+    });
+  }
+}
+
 function checkInt(v: unknown, flag: string, min: number): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
     throw new TrainError({ code: 'config', detail: `${flag} must be an integer >= ${min}, got ${String(v)}` });
@@ -405,6 +420,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const evalWorkers = checkInt(options.evalWorkers ?? TRAIN_DEFAULTS.evalWorkers, '--eval-workers', 1);
   const fsync = options.fsync ?? true;
   if (options.seed !== undefined) checkInt(options.seed, '--seed', 0);
+  const askedBatch = options.overrides?.batchSize;
+  if (typeof askedBatch === 'number' && askedBatch > MAX_TRAIN_BATCH_SIZE) {
+    // Before the dataset is read: the wasm backend aborted only after growing to 4 GB.
+    throw new TrainError({ code: 'config', field: '--batch-size', detail: `--batch-size ${askedBatch} is more than the limit of ${MAX_TRAIN_BATCH_SIZE} rows (the wasm backend's 4 GB memory)` });
+  }
   if (options.rewardTune !== undefined && !REWARD_TUNES.includes(options.rewardTune)) {
     throw new TrainError({ code: 'config', detail: `--reward-tune must be one of ${REWARD_TUNES.join(', ')}, got ${String(options.rewardTune)}` });
   }
@@ -536,6 +556,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   }
   assertSeed(seed);
   if (q.N < 1) throw new TrainError({ code: 'dataset', file: datasetPath, detail: 'holds no usable transitions after qlearning_dataset' });
+  checkBatchFitsDataset(config.batchSize, q.N, datasetPath);
   const rewards = tuneRewards(q.rewards, rewardTune);
   const datasetInfo: DatasetInfo = {
     path: datasetPath,
