@@ -32,7 +32,7 @@ interface DocCommand {
   writtenBefore: Set<string>;
 }
 
-const SUBCOMMANDS = new Set(['run', 'merge', 'list', 'baseline', 'regress', 'collect', 'train', 'export-onnx']);
+const SUBCOMMANDS = new Set(['run', 'merge', 'list', 'baseline', 'regress', 'collect', 'train', 'export-onnx', 'report', 'view']);
 /** Flags whose value is a file or directory the command reads. */
 const INPUT_FLAGS = new Set(['--ckpt', '--baseline', '-b', '--results', '-r', '--dataset', '-d']);
 /** Flags whose value the command writes. */
@@ -192,11 +192,25 @@ function npmProblems(c: DocCommand): string[] {
   return [`npm ${verb}: not a documented npm use`];
 }
 
+/** A Python script of ours: it exists, and every flag used is one its argparse declares. */
+function pythonProblems(c: DocCommand): string[] {
+  const script = c.argv[1] ?? '';
+  const file = join(ROOT, script);
+  if (!existsSync(file)) return [`${script}: no such script`];
+  const text = readFileSync(file, 'utf8');
+  return c.argv
+    .slice(2)
+    .filter((a) => a.startsWith('-'))
+    .filter((flag) => !text.includes(`"${flag}"`) && !text.includes(`'${flag}'`))
+    .map((flag) => `${flag}: not an option of ${script} (its add_argument calls)`);
+}
+
 function problemsOf(c: DocCommand): string[] {
   const args = ofqlArgs(c);
   if (args) return ofqlProblems(c, args);
   if (c.argv[0] === 'node') return scriptProblems(c);
   if (c.argv[0] === 'npm') return npmProblems(c);
+  if (/(^|\/)python3$/.test(c.argv[0] ?? '')) return pythonProblems(c);
   if (c.argv[0] === 'npx' && c.argv[1] === 'tsc') return existsSync(join(ROOT, c.argv[3] ?? 'tsconfig.json')) ? [] : [`${c.argv[3]}: no such file`];
   return [`'${c.argv[0]}': a program this test does not know how to check (teach test/docs-commands.test.ts)`];
 }
