@@ -33,6 +33,7 @@ import { exportOnnxCommand } from './commands/export-onnx.js';
 import { reportCommand } from './commands/report.js';
 import { viewCommand } from './commands/view.js';
 import { runEvaluationForCli } from './commands/run-evaluation.js';
+import { runSeeds, splitCheckpoints } from './commands/run-seeds.js';
 
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
@@ -73,7 +74,27 @@ function policyArgs(a: { policy?: string; ckpt?: string; env?: string[] }): { po
   return { policy: a.policy, ckpt: a.ckpt, env: a.env, flags: givenKindFlags(a as unknown as Record<string, unknown>) };
 }
 
+/** The evaluation settings of the command line (everything but the policy, envs and shard). */
+function runSettingsOf(args: RunArgs, argv: string[]) {
+  return {
+    episodes: args.episodes,
+    seed: args.seed,
+    workers: args.workers,
+    batchSize: args['batch-size'],
+    maxEpisodeSteps: args['max-episode-steps'],
+    policyTimeoutMs: args['policy-timeout'],
+    policyLoadTimeoutMs: args['policy-load-timeout'],
+    record: args.record,
+    command: ['ofql-eval', ...argv],
+    progress: args.progress,
+    name: 'ofql-eval',
+    stopMessage: 'stopping the workers and writing the partial result',
+  };
+}
+
 async function runCommand(args: RunArgs, argv: string[]): Promise<number> {
+  const ckpts = splitCheckpoints(args.ckpt);
+  if (ckpts !== null) return runSeedsCommand(args, argv, ckpts);
   // The destination first: a path that cannot be written must not cost the whole evaluation.
   if (args.json !== undefined) checkOutputFile(args.json, '--json');
   // Every kind of policy (built-in, plug-in, OFQL checkpoint, ...) is checked here, before workers start.
@@ -87,19 +108,8 @@ async function runCommand(args: RunArgs, argv: string[]): Promise<number> {
     // The directory the policy kind resolved and checked (a run's `latest` may move meanwhile).
     ckpt: prepared.ckpt?.dir ?? args.ckpt,
     ckptGiven: args.ckpt,
-    episodes: args.episodes,
-    seed: args.seed,
-    workers: args.workers,
-    batchSize: args['batch-size'],
-    maxEpisodeSteps: args['max-episode-steps'],
-    policyTimeoutMs: args['policy-timeout'],
-    policyLoadTimeoutMs: args['policy-load-timeout'],
-    record: args.record,
+    ...runSettingsOf(args, argv),
     shard: args.shard ?? null,
-    command: ['ofql-eval', ...argv],
-    progress: args.progress,
-    name: 'ofql-eval',
-    stopMessage: 'stopping the workers and writing the partial result',
   });
   // The summary before the file: if the write still fails (full disk), the numbers are on screen.
   write(formatSummary(doc));
@@ -114,6 +124,24 @@ async function runCommand(args: RunArgs, argv: string[]): Promise<number> {
   }
   if (doc.interrupted) return signalName === 'SIGTERM' ? 143 : 130;
   return written ? EXIT_OK : EXIT_FAILED;
+}
+
+/** `--ckpt a,b,c`: one result per checkpoint on one pool (src/commands/run-seeds.ts). */
+async function runSeedsCommand(args: RunArgs, argv: string[], ckpts: string[]): Promise<number> {
+  if (args.shard !== undefined) throw new UsageError('--shard takes one checkpoint; run each of several --ckpt separately');
+  const { failed, signal } = await runSeeds(
+    runSettingsOf(args, argv),
+    policyArgs(args),
+    ckpts,
+    args.json,
+    warn,
+  );
+  if (failed !== null) {
+    warn(`ofql-eval: error: ${failed}`);
+    return EXIT_FAILED;
+  }
+  if (signal !== null) return signal === 'SIGTERM' ? 143 : 130;
+  return EXIT_OK;
 }
 
 function mergeCommand(args: { files: string[]; json?: string; 'allow-incomplete': boolean }, argv: string[]): number {
@@ -191,7 +219,7 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
             type: 'string',
             describe:
               'Checkpoint passed to the policy factory as spec.ckpt (absolute path); alone: an OFQL checkpoint directory (--env defaults to its envId), ' +
-              'a training run directory (its newest checkpoint; <run>@N: step N), or a PyTorch OFQL actor state dict actor.pth / .pt / .safetensors (read without executing anything; see docs/pytorch-checkpoints.md)',
+              'a training run directory (its newest checkpoint; <run>@N: step N; a,b,c: several checkpoints = seeds, one pool, one result each), or a PyTorch OFQL actor state dict actor.pth / .pt / .safetensors (read without executing anything; see docs/pytorch-checkpoints.md)',
           })
           .options(POLICY_KIND_OPTIONS)
           .option('episodes', { alias: 'n', type: 'number', default: DEFAULT_EPISODES, describe: 'Episodes per environment (whole run, all shards)' })
@@ -232,7 +260,7 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
             type: 'string',
             describe: "Run only share i of n (0 <= i < n), e.g. 0/4; combine with 'ofql-eval merge'",
           })
-          .option('json', { alias: 'o', type: 'string', describe: 'Write the result (schema eval/RESULT_FORMAT.md) to this file' })
+          .option('json', { alias: 'o', type: 'string', describe: 'Write the result (schema eval/RESULT_FORMAT.md) to this file; with several --ckpt a,b,c: a directory, one <checkpoint>.json each' })
           .option('progress', {
             choices: ['auto', 'bar', 'lines', 'off'] as const,
             default: 'auto' as const,

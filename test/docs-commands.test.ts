@@ -159,9 +159,11 @@ function ofqlProblems(c: DocCommand, args: string[]): string[] {
       const value = rest[k + 1];
       if (!c.template && value !== undefined && !value.startsWith('-') && !isPlaceholder(value)) {
         const readsPath = INPUT_FLAGS.has(flag) || ((flag === '--policy' || flag === '-p') && /[/.]/.test(value));
-        if (readsPath && !available(value, c)) problems.push(`${flag} ${value}: no such file or directory in the repository`);
+        // --ckpt a,b,c names several checkpoints (src/commands/run-seeds.ts).
+        const paths = flag === '--ckpt' ? value.split(',') : [value];
+        for (const path of paths) if (readsPath && !available(path, c)) problems.push(`${flag} ${path}: no such file or directory in the repository`);
       }
-    } else if (!c.template && (sub === 'merge' || sub === 'export-onnx') && !isPlaceholder(w) && (k === 0 || !rest[k - 1].startsWith('-'))) {
+    } else if (!c.template && (sub === 'merge' || sub === 'export-onnx' || sub === 'report' || sub === 'view') && !isPlaceholder(w) && (k === 0 || !rest[k - 1].startsWith('-'))) {
       if (!available(w, c)) problems.push(`${w}: no such file or directory in the repository`);
     }
   }

@@ -45,9 +45,12 @@ export function ofqlPolicyModulePath(): string {
   return compiledPolicyModule(import.meta.url, 'ofql-checkpoint.js', 'OFQL policy');
 }
 
-/** The OfqlPolicyOptions (src/policy/ofql-checkpoint.ts) the flags describe. */
-function policyOptionsOfFlags(f: Readonly<Record<string, unknown>>): Record<string, string | number> {
-  const options: Record<string, unknown> = {
+const defined = (o: Record<string, unknown>): Record<string, string | number> =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Record<string, string | number>;
+
+/** The sampler fields of OfqlPolicyOptions (src/policy/ofql-checkpoint.ts) the flags describe (also used by the PyTorch kind). */
+export function samplerOptionsOfFlags(f: Readonly<Record<string, unknown>>): Record<string, string | number> {
+  return defined({
     sampler: f.sampler,
     n: f['sampler-n'],
     K: f['qgbs-k'],
@@ -56,10 +59,12 @@ function policyOptionsOfFlags(f: Readonly<Record<string, unknown>>): Record<stri
     SNR: f['qgbs-snr'],
     eta: f['qgbs-eta'],
     kappa: f['qgbs-kappa'],
-    backend: f.backend,
-    actor: f['ofql-actor'],
-  };
-  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Record<string, string | number>;
+  });
+}
+
+/** The OfqlPolicyOptions the flags describe: the sampler's, the backend and the actor. */
+function policyOptionsOfFlags(f: Readonly<Record<string, unknown>>): Record<string, string | number> {
+  return { ...samplerOptionsOfFlags(f), ...defined({ backend: f.backend, actor: f['ofql-actor'] }) };
 }
 
 /** The module reference the workers load for an OFQL checkpoint, with its options. */

@@ -12,7 +12,9 @@
 import { isAbsolute, resolve } from 'node:path';
 import { PolicyLoadError } from './errors.js';
 import type { PolicyArgs, PolicyKind, PreparedPolicy } from './kinds.js';
-import { OFQL_CLI_OPTIONS, OFQL_POLICY_NAME, ofqlPolicyModulePath } from './ofql-cli.js';
+import { OFQL_CLI_OPTIONS, OFQL_POLICY_NAME, ofqlPolicyModulePath, samplerOptionsOfFlags } from './ofql-cli.js';
+import { givenFlags } from './given-flags.js';
+import { checkOfqlBackend, type OfqlPolicyBackend } from './ofql-checkpoint.js';
 import { isTorchStateDictPath, TORCH_SIDECAR } from '../ofql/torch-state-dict.js';
 
 /** Recorded as the policy's name in result documents. */
@@ -31,21 +33,6 @@ export const TORCH_CLI_OPTIONS = {
 } as const;
 
 const NUMBER_FLAGS = ['sampler-n', 'qgbs-k', 'qgbs-b', 'qgbs-m', 'qgbs-snr', 'qgbs-eta', 'qgbs-kappa', 'time-scale'] as const;
-
-/** Flag values -> the worker module's options (src/policy/ofql-checkpoint.ts OfqlPolicyOptions). */
-function samplerOptionsOfFlags(f: Readonly<Record<string, unknown>>): Record<string, string | number> {
-  const o: Record<string, unknown> = {
-    sampler: f.sampler,
-    n: f['sampler-n'],
-    K: f['qgbs-k'],
-    B: f['qgbs-b'],
-    M: f['qgbs-m'],
-    SNR: f['qgbs-snr'],
-    eta: f['qgbs-eta'],
-    kappa: f['qgbs-kappa'],
-  };
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Record<string, string | number>;
-}
 
 async function prepareTorchPolicy(a: PolicyArgs, cwd: string): Promise<PreparedPolicy> {
   const flags = a.flags ?? {};
@@ -77,7 +64,7 @@ async function prepareTorchPolicy(a: PolicyArgs, cwd: string): Promise<PreparedP
   if (flags['ofql-actor'] !== undefined) options.actor = flags['ofql-actor'] as string;
   if (model.criticPath !== undefined) options.critic = model.criticPath;
   if (timeScale !== undefined) options.timeScale = timeScale;
-  const given = Object.fromEntries(Object.keys(TORCH_CLI_OPTIONS).filter((k) => flags[k] !== undefined).map((k) => [k, flags[k]]));
+  const given = givenFlags(TORCH_CLI_OPTIONS, flags);
   return { kind: 'ofql-torch', ref: { kind: 'module', spec: TORCH_POLICY_NAME, path: ofqlPolicyModulePath(), options }, env, flags: given };
 }
 
@@ -96,6 +83,9 @@ export const torchKind: PolicyKind = {
     }
     const ts = a.flags?.['time-scale'];
     if (typeof ts === 'number' && !(ts > 0)) return `--time-scale must be a positive number, got ${ts}`;
+    const backend = a.flags?.backend as OfqlPolicyBackend | undefined;
+    const mismatch = backend === undefined ? null : checkOfqlBackend(backend, (a.flags?.sampler as string | undefined) ?? 'one-step');
+    if (mismatch !== null) return mismatch;
     const c = a.flags?.critic;
     if (c !== undefined && (typeof c !== 'string' || c === '')) return '--critic must be a file path';
     return null;
