@@ -329,7 +329,7 @@ function engineSection(rows: EngineRow[], ortVersion: string, py: { policy: stri
     '### The same 3 x 256 network on onnxruntime, TensorFlow.js and Python (numpy)',
     '',
     `OFQL's one-step actor (obs 17, act 6) on onnxruntime-node ${ortVersion} (CPU provider, 1 intra-op thread; the graph \`export-onnx\` writes) ` +
-      `and on TensorFlow.js ${backend}, both with the harness's per-row noise; numpy: a 3 x 256 MLP through the Python bridge (next table). ms per act() call.`,
+      `and on TensorFlow.js ${backend}, both with the harness's per-row noise; numpy: a 3 x 256 MLP through the Python bridge (next table; numpy's BLAS may use every core, the others one thread). ms per act() call.`,
     '',
     '| batch | onnxruntime | TF.js | Python bridge (numpy) | onnxruntime speed-up over TF.js | actions/s (onnxruntime) |',
     '| ---: | ---: | ---: | ---: | ---: | ---: |',

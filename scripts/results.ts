@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { EvalResultDocument } from '../eval/result.js';
 import { replaceSection } from './bench-report.js';
+import { makeReport } from '../src/commands/report.js';
 import { readD4rlFile } from '../src/data/d4rl-hdf5.js';
 import { normalizedScore } from '../src/registry.js';
 import { meanConfidenceInterval, mean } from '../src/stats.js';
@@ -98,6 +99,22 @@ function checkpointInfo(dir: string): string {
   return `step ${cfg.step}, eta ${cfg.ofql.eta}, ${cfg.ofql.depth} x ${cfg.ofql.hiddenDim}`;
 }
 
+const AGGREGATE_TITLE = '## Aggregates over the datasets (ofql-eval report)';
+
+/**
+ * The same result files through `ofql-eval report` (src/commands/report.ts): the per-dataset
+ * table with its average row, the rliable aggregates and P(X > Y), headings one level down.
+ */
+function aggregateSection(files: readonly string[]): string {
+  const md = makeReport({ files: [...files], by: 'policy', reps: 50_000, seed: 0, train: [] }, new Date().toISOString().slice(0, 10)).markdown;
+  const body = md
+    .split('\n')
+    .filter((l) => !l.startsWith('# '))
+    .map((l) => (l.startsWith('## ') ? `#${l}` : l))
+    .join('\n');
+  return `${AGGREGATE_TITLE}\n\nThe result files of the table above, through \`ofql-eval report ${files.map((f) => relative(ROOT, f)).join(' ')}\`.\n${body}`;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -121,6 +138,7 @@ async function main(): Promise<void> {
   mkdirSync(resultsDir, { recursive: true });
 
   const sections: string[] = [];
+  const files: string[] = [];
   let machine = '';
   for (const t of REFERENCE_TASKS) {
     const name = t.task.replace(/-v2$/, '');
@@ -136,6 +154,7 @@ async function main(): Promise<void> {
     for (const row of rowsFor(t)) {
       const out = join(resultsDir, row.file);
       if (only && !only.some((w) => row.file.includes(w))) continue;
+      files.push(out);
       const doc = values.reuse && existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as EvalResultDocument) : evaluateRow(row, out, o);
       const s = doc.results[0]?.summary;
       if (!doc.complete || !s || !s.normalizedCi95) throw new Error(`${out}: incomplete result`);
@@ -169,6 +188,7 @@ async function main(): Promise<void> {
     ...sections.flatMap((s) => [s, '']),
   ].join('\n');
   replaceSection(values.out!, section, '## Scores');
+  replaceSection(values.out!, aggregateSection(files), AGGREGATE_TITLE);
   process.stderr.write(`[results] wrote ${relative(ROOT, values.out!)}\n`);
 }
 
