@@ -18,6 +18,6 @@ export function defaultWorkerCount(): number {
 
 export class EvalPool extends WorkerPool<ChunkTask, ChunkReply> {
   constructor(workers: number = defaultWorkerCount(), options: { heapLimitMb?: number } = {}) {
-    super({ filename: resolveWorkerFile(), workers, heapLimitMb: options.heapLimitMb, name: 'evaluation pool' });
+    super({ filename: resolveWorkerFile(), workers, heapLimitMb: options.heapLimitMb, name: 'evaluation pool', maxQueue: 'auto' });
   }
 }

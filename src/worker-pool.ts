@@ -30,6 +30,8 @@ export interface WorkerPoolOptions {
   heapLimitMb?: number;
   /** For messages: 'evaluation pool'. */
   name: string;
+  /** Piscina's queue bound: 'auto' (threads squared) for the evaluator's few chunks in flight; default unbounded (collect queues all its tasks at once). */
+  maxQueue?: number | 'auto';
 }
 
 export class WorkerPool<Task, Reply> {
@@ -57,7 +59,7 @@ export class WorkerPool<Task, Reply> {
       concurrentTasksPerWorker: 1,
       // 'sync' would park idle workers in Atomics.wait, where their timers cannot run.
       atomics: 'async',
-      maxQueue: 'auto',
+      ...(o.maxQueue !== undefined ? { maxQueue: o.maxQueue } : {}),
     });
     // Without a listener an 'error' event would end the process.
     this.piscina.on('error', (err: Error) => {
