@@ -1,5 +1,5 @@
 /**
- * Ant, gym `Ant-v2`/`-v3` defaults as used by D4RL (REFERENCE.md section 1;
+ * Ant, gym `Ant-v2`/`-v3` defaults as used by D4RL (docs/reference.md §1;
  * gym/envs/mujoco/ant.py and ant_v3.py).
  *
  * Contact forces: under mujoco-py >= 2.0 (which produced D4RL's data and the published agents)

@@ -1,5 +1,5 @@
 /**
- * HalfCheetah, gym `HalfCheetah-v2`/`-v3` defaults as used by D4RL (REFERENCE.md section 1;
+ * HalfCheetah, gym `HalfCheetah-v2`/`-v3` defaults as used by D4RL (docs/reference.md §1;
  * gym/envs/mujoco/half_cheetah.py and half_cheetah_v3.py). Never terminates.
  */
 import type { MainModule, MjModel } from '../src/mujoco/bridge.js';

@@ -1,5 +1,5 @@
 /**
- * Hopper, gym `Hopper-v2`/`-v3` defaults as used by D4RL (REFERENCE.md section 1;
+ * Hopper, gym `Hopper-v2`/`-v3` defaults as used by D4RL (docs/reference.md §1;
  * gym/envs/mujoco/hopper.py and hopper_v3.py).
  */
 import type { MainModule, MjModel } from '../src/mujoco/bridge.js';

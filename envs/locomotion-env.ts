@@ -1,7 +1,7 @@
 /**
  * Base class of the four gym/D4RL "v2" locomotion environments.
  *
- * Mechanics follow gym's `MujocoEnv` (REFERENCE.md section 1): `init_qpos`/`init_qvel` are the
+ * Mechanics follow gym's `MujocoEnv` (docs/reference.md §1): `init_qpos`/`init_qvel` are the
  * model's `qpos0` and zeros; `reset` = `mj_resetData` + the env's noise + `set_state`;
  * `set_state` writes qpos/qvel then `mj_forward`; a step writes `ctrl` and calls `mj_step`
  * `frameSkip` times. Each subclass (one file per env) supplies the observation, reward terms,

@@ -1,5 +1,5 @@
 /**
- * Walker2d, gym `Walker2d-v2`/`-v3` defaults as used by D4RL (REFERENCE.md section 1;
+ * Walker2d, gym `Walker2d-v2`/`-v3` defaults as used by D4RL (docs/reference.md §1;
  * gym/envs/mujoco/walker2d.py and walker2d_v3.py).
  */
 import type { MainModule, MjModel } from '../src/mujoco/bridge.js';

@@ -3,7 +3,7 @@
  *
  * Policy speed of OFQL's one-step policy against the same network used as a multi-step flow
  * policy, and the cost of one training step of each (cf. the OFQL paper's efficiency table,
- * REFERENCE.md section 5: decision frequency over action batches of 2500; training time).
+ * docs/reference.md §5: decision frequency over action batches of 2500; training time).
  *
  * Inference (actions/s at batch 1 and 2500; halfcheetah dims obs 17 / act 6; 3 x 256 Mish):
  *   - OFQL one-step: a = clip(eps - u(eps, 0, 1; s))                         (1 actor call)

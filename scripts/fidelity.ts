@@ -5,7 +5,7 @@
  * Runs each published rl-zoo reference agent (shared/fidelity/*.json, deterministic actions)
  * in our environment of its `env` field through the public API, and compares the mean return
  * with the zoo's published evaluation and with an independent reference implementation's
- * figure (REFERENCE.md section 7). Writes a markdown report and the raw per-episode returns
+ * figure (docs/reference.md §7). Writes a markdown report and the raw per-episode returns
  * (same path with .json). Every figure is as measured: nothing is tuned.
  */
 import { existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
@@ -17,8 +17,8 @@ import { packageRoot } from '../src/mujoco/bridge.js';
 import { type AgentFile, MlpPolicy, type Summary, loadAgent, summarize } from './fidelity-policy.js';
 
 /**
- * What an independent reference implementation of REFERENCE.md section 1 measured on
- * `@mujoco/mujoco` 3.14 (50 episodes, its own seeds); REFERENCE.md section 7. Context only.
+ * What an independent reference implementation of docs/reference.md §1 measured on
+ * `@mujoco/mujoco` 3.14 (50 episodes, its own seeds); docs/reference.md §7. Context only.
  */
 const REFERENCE_IMPL: Record<string, { mean: number; std: number }> = {
   'ars-hopper': { mean: 3294.1, std: 5.6 },
@@ -199,7 +199,7 @@ function renderMarkdown(
   );
   L.push(
     '- "ours vs published" = (ours − published) / published. "ref. impl." is the figure an independent implementation ' +
-      'of the same env semantics measured on `@mujoco/mujoco` 3.14 (REFERENCE.md section 7, its own seeds): it shows ' +
+      'of the same env semantics measured on `@mujoco/mujoco` 3.14 (docs/reference.md §7, its own seeds): it shows ' +
       'what the physics version alone does, so a large gap to it (rather than to the published figure) would point to a bug.',
   );
   L.push('- "terminated" counts episodes that ended by the env\'s termination rule before the 1000-step cut.');
@@ -231,7 +231,7 @@ function gapsSection(results: AgentResult[]): string[] {
   const L: string[] = [];
   L.push(
     'The published figures come from gym 0.19 + mujoco-py on MuJoCo 2.0; ours run the same env semantics ' +
-      '(REFERENCE.md section 1) on MuJoCo 3.14 compiled to WebAssembly. MuJoCo\'s changelog between those versions ' +
+      '(docs/reference.md §1) on MuJoCo 3.14 compiled to WebAssembly. MuJoCo\'s changelog between those versions ' +
       'includes changes to collision detection, the constraint solver and the model compiler, and Hopper and Walker2d ' +
       'use converted local-coordinate model files (MuJoCo >= 2.3.4 refuses `coordinate="global"`). A deterministic ' +
       'closed-loop policy amplifies tiny per-step differences: trajectories drift apart over hundreds of steps, so ' +

@@ -1,7 +1,7 @@
 /**
  * Every environment id ofql-eval knows: D4RL dataset ids (for normalisation, and for simulation
  * where the env is shipped) and gym ids. Normalisation constants are D4RL's
- * (d4rl/infos.py, REFERENCE.md section 2): one (REF_MIN, REF_MAX) pair per family, shared by
+ * (d4rl/infos.py, docs/reference.md §2): one (REF_MIN, REF_MAX) pair per family, shared by
  * every dataset and version of that family.
  */
 

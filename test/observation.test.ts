@@ -1,5 +1,5 @@
 /**
- * Observation layout of the four D4RL v2 locomotion envs (REFERENCE.md section 1):
+ * Observation layout of the four D4RL v2 locomotion envs (docs/reference.md §1):
  * - HalfCheetah: qpos[1:] (8), qvel (9)                    -> 17, unclipped
  * - Hopper:      qpos[1:] (5), clip(qvel, -10, 10) (6)     -> 11
  * - Walker2d:    qpos[1:] (8), clip(qvel, -10, 10) (9)     -> 17

@@ -247,7 +247,7 @@ describe('config', () => {
     expect(OFQL_DEFAULTS.gradNorm).toBeUndefined();
   });
 
-  it('per-task gn equals REFERENCE.md section 4, and the task config uses DQL\'s row', () => {
+  it('per-task gn equals docs/reference.md §4, and the task config uses DQL\'s row', () => {
     const gn: Record<string, number> = {
       'halfcheetah-medium-v2': 9,
       'halfcheetah-medium-replay-v2': 2,

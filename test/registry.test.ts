@@ -1,5 +1,5 @@
 /**
- * Registry and D4RL score normalisation (REFERENCE.md section 2; d4rl/infos.py).
+ * Registry and D4RL score normalisation (docs/reference.md §2; d4rl/infos.py).
  */
 import { describe, expect, it } from 'vitest';
 import {

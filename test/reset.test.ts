@@ -1,5 +1,5 @@
 /**
- * Reset distribution and determinism (REFERENCE.md section 1):
+ * Reset distribution and determinism (docs/reference.md §1):
  * - init_qpos = the model's qpos0, init_qvel = 0
  * - Hopper, Walker2d: qpos, qvel += Uniform(-0.005, 0.005)
  * - HalfCheetah, Ant: qpos += Uniform(-0.1, 0.1); qvel += 0.1 * N(0, 1)

@@ -1,5 +1,5 @@
 /**
- * Rewards of the four D4RL v2 locomotion envs, recomputed by hand (REFERENCE.md section 1):
+ * Rewards of the four D4RL v2 locomotion envs, recomputed by hand (docs/reference.md §1):
  * - HalfCheetah: (x1 - x0)/dt - 0.1 * sum(a^2)
  * - Hopper, Walker2d: (x1 - x0)/dt + 1 - 1e-3 * sum(a^2)
  * - Ant: (x1 - x0)/dt - 0.5 * sum(a^2) - 0.5e-3 * sum(clip(cfrc_ext)^2) + 1, with x the torso's

@@ -1,5 +1,5 @@
 /**
- * Termination / truncation (REFERENCE.md section 1):
+ * Termination / truncation (docs/reference.md §1):
  * - Hopper: terminated unless state finite, |[qpos, qvel][2:]| < 100, qpos[1] > 0.7, |qpos[2]| < 0.2
  * - Walker2d: terminated unless 0.8 < qpos[1] < 2.0 and -1 < qpos[2] < 1
  * - Ant: terminated unless state finite and 0.2 <= qpos[2] <= 1.0

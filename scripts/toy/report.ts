@@ -124,7 +124,7 @@ export function renderToyMarkdown(r: ToyReport, mdDir: string, notes?: string): 
   return `# OFQL toy study: one-step average velocity vs multi-step flow matching
 
 Reproduction of the 2-D toy study of the OFQL paper (Nguyen & Yoo, "One-Step Flow Q-Learning",
-arXiv 2508.13904, appendix C; REFERENCE.md section 5): an **average-velocity model u** trained with
+arXiv 2508.13904, appendix C; docs/reference.md §5): an **average-velocity model u** trained with
 OFQL's MeanFlow loss and sampled in **one step**, against a **marginal-velocity flow-matching model v**
 sampled with **1, 2, 5 and 10 Euler steps**, on three 2-D distributions. The paper's expectation:
 one-step u close to 10-step v and far better than 1-step v.
@@ -266,7 +266,7 @@ ${paperSchedule ? "- Schedule: the paper's (100 epochs x 40 batches of 2048)." :
 - Dataset generators: FFJORD-suite shapes (our choice; see above); "crescent" is read as two-moons.
 - v shares u's network (with r = t) instead of a separate v(a_t, t) net; its t distribution is the max of two
   logit-normal(-0.4, 1) draws (flow-ratio 1.0 in OFQL's sampler) rather than a single draw.
-- We could not read the appendix itself, only its summary (REFERENCE.md section 5: data sets, 3 x 64 Mish MLP,
+- We could not read the appendix itself, only its summary (docs/reference.md §5: data sets, 3 x 64 Mish MLP,
   100 x 40 x 2048, u one step vs v 1/2/5/10 steps). Learning rate, v's time sampling, EMA (none here) and the
   time-embedding details are therefore our choices, taken from this repository's OFQL implementation where it has one.
 - Metric: the paper shows scatter plots; the sliced Wasserstein and nearest-neighbour tables and the "u, 2 steps"

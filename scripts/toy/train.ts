@@ -16,7 +16,7 @@
  *                   u_tgt = v exactly and the network learns the marginal velocity v(a_t, t) =
  *                   u(a_t, t, t). The JVP term is multiplied by t - r = 0, so it is skipped
  *                   (mathematically identical, and half the cost).
- * Time convention (REFERENCE section 5): a_t = (1 - t) a + t eps, t = 0 data, t = 1 noise.
+ * Time convention (docs/reference.md §5): a_t = (1 - t) a + t eps, t = 0 data, t = 1 noise.
  */
 import { tf } from '../../src/ofql/tf.js';
 import { Rng, deriveSeed } from '../../src/rng.js';

@@ -6,7 +6,7 @@
  *       --out data/hopper-medium-ars.hdf5
  *
  * File layout (d4rl/scripts/generation/mujoco/collect_data.py, the script behind D4RL's v2
- * locomotion files, and REFERENCE.md section 3): row i is one env step,
+ * locomotion files, and docs/reference.md §3): row i is one env step,
  * - `observations[i]`: the observation the policy saw; `next_observations[i]`: the one after the step;
  * - `actions[i]`: the action executed (policy action + noise, clipped to [-1, 1], float32-exact);
  * - `rewards[i]`; `terminals[i]`: the step ended the episode by the env's termination rule;

@@ -1,7 +1,7 @@
 /**
  * Reading D4RL-layout HDF5 dataset files, and D4RL's `qlearning_dataset` transform.
  *
- * Layout (REFERENCE.md section 3; d4rl/offline_env.py `OfflineEnv.get_dataset`): top-level datasets
+ * Layout (docs/reference.md §3; d4rl/offline_env.py `OfflineEnv.get_dataset`): top-level datasets
  * `observations` (N x obs, float32), `actions` (N x act, float32), `rewards` (N or N x 1),
  * `terminals` (N or N x 1, bool), `timeouts` (N, bool; only in v1+ files), `next_observations`
  * (N x obs; v2 files), groups `infos/` (`qpos`, `qvel`, ...) and `metadata/` (scalar datasets such as

@@ -1,20 +1,20 @@
 /**
  * OFQL hyper-parameters: one typed object with the paper's / DQL's defaults.
  *
- * Sources (see also shared/REFERENCE.md sections 4 and 5):
+ * Sources (see also docs/reference.md §4 and §5):
  * - [DQL-model]  Zhendong-Wang/Diffusion-Policies-for-Offline-RL agents/model.py (MLP, time_mlp, t_dim=16)
  * - [DQL-agent]  same repo, agents/ql_diffusion.py (Critic, Diffusion_QL.__init__ defaults, train())
  * - [DQL-main]   same repo, main.py (`hyperparameters` per-task table; argparse defaults)
  * - [DQL-helpers] same repo, agents/helpers.py (SinusoidalPosEmb, EMA)
  * - [OFQL]       Nguyen & Yoo, "One-Step Flow Q-Learning" (arXiv 2508.13904), as summarised in
- *                REFERENCE.md section 5 (logit-normal(-0.4, 1.0), flow ratio 0.5, second time embedding).
+ *                docs/reference.md §5 (logit-normal(-0.4, 1.0), flow ratio 0.5, second time embedding).
  * - [MeanFlow]   Geng et al. 2025, "Mean Flows for One-step Generative Modeling" (arXiv 2505.13447);
  *                PyTorch reproduction zhuyu-cs/MeanFlow loss.py (sampling of (r, t), JVP tangent (v, 0, 1)).
  */
 
 /** How the flow-ratio fraction of pairs with r = t is chosen in a batch. */
 export type FlowRatioSampling =
-  /** exactly round(flowRatio * B) samples, chosen by a random permutation (REFERENCE 5: "half of the pairs"). */
+  /** exactly round(flowRatio * B) samples, chosen by a random permutation (docs/reference.md §5: "half of the pairs"). */
   | 'fixed-count'
   /** each sample independently with probability flowRatio (zhuyu-cs/MeanFlow loss.py uses a per-sample mask). */
   | 'bernoulli';
@@ -185,8 +185,8 @@ const row = (
 
 /**
  * DQL's per-task hyper-parameters, transcribed from [DQL-main] `hyperparameters` (commit 35481c7).
- * The locomotion `gn` column matches REFERENCE.md section 4. OFQL reuses DQL's settings
- * (REFERENCE section 5: "Critic and actor losses as DQL"); the OFQL paper's own per-task
+ * The locomotion `gn` column matches docs/reference.md §4. OFQL reuses DQL's settings
+ * (docs/reference.md §5: "Critic and actor losses as DQL"); the OFQL paper's own per-task
  * table, if it differs, was not available to us.
  */
 export const DQL_TASK_HYPERPARAMETERS: Readonly<Record<string, DqlTaskHyperparameters>> = Object.freeze({
@@ -235,7 +235,7 @@ export function dqlTaskHyperparameters(d4rlId: string): DqlTaskHyperparameters {
   return hp;
 }
 
-/** Per-task max gradient norm `gn` [DQL-main]; REFERENCE.md section 4 lists the locomotion ones. */
+/** Per-task max gradient norm `gn` [DQL-main]; docs/reference.md §4 lists the locomotion ones. */
 export function gradNormForTask(d4rlId: string): number {
   return dqlTaskHyperparameters(d4rlId).gn;
 }

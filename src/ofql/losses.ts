@@ -1,6 +1,6 @@
 /**
  * OFQL / DQL loss pieces and parameter-update rules, each small enough to test on its own.
- * train-step.ts strings them together. Sources: REFERENCE.md sections 4 and 5;
+ * train-step.ts strings them together. Sources: docs/reference.md §4 and §5;
  * Zhendong-Wang/Diffusion-Policies-for-Offline-RL agents/ql_diffusion.py and agents/helpers.py (DQL);
  * zhuyu-cs/MeanFlow loss.py (MeanFlow (r, t) sampling and target).
  */
@@ -45,7 +45,7 @@ export interface TimePairs {
  * sorted so r <= t; then a `flowRatio` fraction of the samples gets r = t (plain flow matching).
  *
  * 'fixed-count' (default): exactly round(flowRatio * B) samples, picked by a partial Fisher-Yates
- * shuffle -- REFERENCE section 5 says "half of the pairs get r = t", and a fixed count keeps the
+ * shuffle -- docs/reference.md §5 says "half of the pairs get r = t", and a fixed count keeps the
  * per-batch split exact. 'bernoulli': independent per-sample coin (zhuyu-cs/MeanFlow loss.py,
  * `torch.rand(B) < 1 - ratio_r_not_equal_t`). Both have the same expectation.
  */
@@ -161,7 +161,7 @@ export function criticLoss(q1: Tensor, q2: Tensor, target: Tensor): tf.Scalar {
 }
 
 /**
- * q_loss = -Q_a(s, a_new).mean() / |Q_b(s, a_new)|.mean().detach() [DQL]; REFERENCE section 5 writes
+ * q_loss = -Q_a(s, a_new).mean() / |Q_b(s, a_new)|.mean().detach() [DQL]; docs/reference.md §5 writes
  * it as alpha = eta / E|Q|. `qbAbsMean` is a plain number: being a JS constant, it carries no gradient
  * (the "detach").
  */

@@ -2,7 +2,7 @@
  * OFQL networks on TensorFlow.js, with parameters as plain tf.Variables so that we control
  * initialisation, naming and (de)serialisation.
  *
- * Architecture (REFERENCE.md sections 4 and 5):
+ * Architecture (docs/reference.md §4 and §5):
  * - Actor = average velocity u(a_t, r, t; s), DQL's noise MLP [DQL agents/model.py `MLP`] with a
  *   second time embedding for r [OFQL]:
  *     x = concat(a_t, emb_t(t), emb_r(r), s)

@@ -38,11 +38,11 @@ export type SamplerSpec =
   | { name: 'best-of-n'; n: number }
   | ({ name: 'qgbs' } & QgbsParams);
 
-/** REFERENCE section 6's defaults ("K = 1, B = 4, M = 4, SNR = 1.5, eta = 0.3"); kappa is not given there. */
+/** docs/reference.md §6's defaults ("K = 1, B = 4, M = 4, SNR = 1.5, eta = 0.3"); kappa is not given there. */
 export const QGBS_DEFAULTS: Readonly<QgbsParams> = Object.freeze({ K: 1, B: 4, M: 4, SNR: 1.5, eta: 0.3, kappa: 1e-3 });
 /** DQL's 50 candidates. */
 export const DQL_DEFAULT_CANDIDATES = 50;
-/** The common best-of-32 baseline (REFERENCE section 6). */
+/** The common best-of-32 baseline (docs/reference.md §6). */
 export const BEST_OF_N_DEFAULT = 32;
 
 /** Complete a (partial) sampler description with defaults and check it; throws RangeError naming the field. */

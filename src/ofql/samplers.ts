@@ -1,14 +1,14 @@
 /**
  * Action samplers for a trained OFQL agent (`ofql-eval --sampler`). NFE table: docs/samplers.md.
  *
- * Time convention (ours, REFERENCE.md section 5): t = 0 data, t = 1 noise,
+ * Time convention (ours, docs/reference.md §5): t = 0 data, t = 1 noise,
  *   a_t = (1 - t) a + t eps,   u(a_t, r, t; s) = average velocity on [r, t],   a_r = a_t - (t - r) u.
  *
  * - one-step    a = clip(eps - u(eps, 0, 1; s))                                   (OFQL's own action)
  * - dql         N candidates per state, scored by the target critic's min(Q1, Q2), one drawn with
- *               probability softmax(Q) (DQL's evaluation rule, REFERENCE section 4; N = 50)
+ *               probability softmax(Q) (DQL's evaluation rule, docs/reference.md §4; N = 50)
  * - best-of-n   N candidates, argmax min(Q1, Q2)
- * - qgbs        Q-guided beam search (REFERENCE section 6) in our time convention:
+ * - qgbs        Q-guided beam search (docs/reference.md §6) in our time convention:
  *                 their t' = SNR / (1 + SNR) (t' = 1 action) is our t = 1 - t' = 1 / (1 + SNR);
  *                 re-noise  a_t = (1 - t) a + t eps;  complete with the flow map t -> 0:
  *                 a = a_t - t u(a_t, 0, t; s);  trust-region step on the action

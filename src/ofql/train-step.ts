@@ -2,7 +2,7 @@
  * One-Step Flow Q-Learning agent: parameters, optimisers and the training step, CleanRL style
  * (one function that reads top to bottom). Mirrors DQL's Diffusion_QL.train loop
  * (Zhendong-Wang/Diffusion-Policies-for-Offline-RL agents/ql_diffusion.py) with OFQL's one-step
- * average-velocity policy in place of the diffusion chain (REFERENCE.md sections 4 and 5):
+ * average-velocity policy in place of the diffusion chain (docs/reference.md §4 and §5):
  *
  *   1. critic:  y = r + not_done * gamma * min(Q1', Q2')(s', a'),  a' = one-step EMA actor;
  *               L = MSE(Q1, y) + MSE(Q2, y); clip global grad norm (gn); Adam.
