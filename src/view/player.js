@@ -221,6 +221,14 @@
       requestAnimationFrame(tick);
     }
   });
-  window.replay = { frame: 0, cameraX: 0, episodes: episodes.length, setStep: function (f) { state.frame = f; render(); } };
+  window.replay = {
+    frame: 0,
+    cameraX: 0,
+    episodes: episodes.length,
+    setStep: function (f) {
+      state.frame = Math.max(0, Math.min(episodes[state.ep].steps, Math.round(f)));
+      render();
+    },
+  };
   setEpisode(0);
 })();
