@@ -1,0 +1,29 @@
+/**
+ * What every ofql-eval command shares: the exit codes, the usage error (exit 2, "Run 'ofql-eval
+ * --help'"), and the two output streams (results on stdout, messages on stderr).
+ */
+
+/** Exit codes of every command (README, "Exit codes"). */
+export const EXIT = {
+  ok: 0,
+  /** The run failed (policy error, worker crashed twice, an output could not be written), or merge refused its inputs. */
+  failed: 1,
+  /** A bad command line, including an output path that cannot be written (checked before any work). */
+  usage: 2,
+} as const;
+
+/** A command line no command accepts. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export const write = (s: string): void => {
+  process.stdout.write(s);
+};
+
+export const warn = (s: string): void => {
+  process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
+};
