@@ -12,8 +12,12 @@ export const EXIT = {
   usage: 2,
 } as const;
 
-/** A command line no command accepts. */
-export class UsageError extends Error {
+/**
+ * A command line no command accepts (exit 2). A RangeError, because the library's own argument
+ * checks (evaluate's options, sampler settings, output paths) throw RangeErrors that the commands
+ * still report as usage errors.
+ */
+export class UsageError extends RangeError {
   constructor(message: string) {
     super(message);
     this.name = 'UsageError';

@@ -29,6 +29,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import type { Argv, CommandModule } from 'yargs';
+import { UsageError } from '../cli-errors.js';
 import { D4rlWriter, packageVersion, type D4rlRows } from '../data/d4rl-writer.js';
 import type { MetadataValue } from '../data/d4rl-hdf5.js';
 import { namesTrainingRun, type ResolvedCheckpointDir } from '../checkpoint/run-dir.js';
@@ -54,13 +55,6 @@ const NO_POLICY = 'give the policy: --policy <random|zero|ofql|./policy.mjs> or 
 const SIMULATED_HINT = "the locomotion ids ({halfcheetah,hopper,walker2d,ant}-<dataset>-v2, Hopper-v3, ...; see 'ofql-eval list')";
 
 /** Bad arguments (exit code 2; a RangeError, which the CLI reports as a usage error). */
-export class CollectUsageError extends RangeError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CollectUsageError';
-  }
-}
-
 export interface CollectProgress {
   rows: number;
   steps: number;
@@ -184,16 +178,16 @@ export async function resolveCollectPolicy(
       ckpt !== undefined &&
       (isTorchStateDictPath(ckptAbs) || (existsSync(ckptAbs!) && statSync(ckptAbs!).isDirectory()) || namesTrainingRun(ckpt, cwd)));
   if (!isOfql && ofqlGiven.length > 0) {
-    throw new CollectUsageError(`--${ofqlGiven[0]} only applies to OFQL checkpoints (--ckpt <dir> or <actor.pth> without --policy, or --policy ofql)`);
+    throw new UsageError(`--${ofqlGiven[0]} only applies to OFQL checkpoints (--ckpt <dir> or <actor.pth> without --policy, or --policy ofql)`);
   }
   if (isOfql) {
-    if (ckpt === undefined) throw new CollectUsageError('--policy ofql needs --ckpt <OFQL checkpoint directory>');
+    if (ckpt === undefined) throw new UsageError('--policy ofql needs --ckpt <OFQL checkpoint directory>');
     const { preparePolicy, PolicyArgsError } = await import('../policy/kinds.js');
     let prepared;
     try {
       prepared = await preparePolicy({ policy, ckpt, env: [envId], flags: ofqlOptions }, cwd);
     } catch (e) {
-      if (e instanceof PolicyArgsError) throw new CollectUsageError(e.message);
+      if (e instanceof PolicyArgsError) throw new UsageError(e.message);
       throw e;
     }
     // The workers load the directory that was checked (a training run's step-N/, not its moving `latest`).
@@ -206,66 +200,66 @@ export async function resolveCollectPolicy(
     }
     return { ref, ckpt: ckptAbs };
   }
-  if (ckptAbs === undefined) throw new CollectUsageError(NO_POLICY);
-  if (!existsSync(ckptAbs)) throw new CollectUsageError(`--ckpt ${ckpt}: no such file or directory`);
+  if (ckptAbs === undefined) throw new UsageError(NO_POLICY);
+  if (!existsSync(ckptAbs)) throw new UsageError(`--ckpt ${ckpt}: no such file or directory`);
   let format: unknown;
   try {
     format = (JSON.parse(readFileSync(ckptAbs, 'utf8')) as { format?: unknown }).format;
   } catch (err) {
-    throw new CollectUsageError(`--ckpt ${ckpt} is neither a directory nor a JSON file: ${(err as Error).message}`);
+    throw new UsageError(`--ckpt ${ckpt} is neither a directory nor a JSON file: ${(err as Error).message}`);
   }
   if (format === LINEAR_POLICY_FORMAT) {
     const path = linearPolicyModulePath();
     return { ref: { kind: 'module', spec: path, path }, ckpt: ckptAbs };
   }
-  throw new CollectUsageError(
+  throw new UsageError(
     `--ckpt ${ckpt} has format ${JSON.stringify(format)}; without --policy, --ckpt must be a "${LINEAR_POLICY_FORMAT}" JSON file or an OFQL checkpoint directory`,
   );
 }
 
 function resolveCkpt(ckpt: string, cwd: string): string {
-  if (ckpt.trim() === '') throw new CollectUsageError('--ckpt is empty');
+  if (ckpt.trim() === '') throw new UsageError('--ckpt is empty');
   const abs = isAbsolute(ckpt) ? ckpt : resolve(cwd, ckpt);
   return existsSync(abs) ? abs : ckpt;
 }
 
 function checkInt(v: unknown, name: string, min: number): void {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
-    throw new CollectUsageError(`${name} must be an integer >= ${min}, got ${typeof v === 'number' && Number.isNaN(v) ? 'something that is not a number' : String(v)}`);
+    throw new UsageError(`${name} must be an integer >= ${min}, got ${typeof v === 'number' && Number.isNaN(v) ? 'something that is not a number' : String(v)}`);
   }
 }
 
-/** Throws CollectUsageError for an unusable setting (the CLI's checks). */
+/** Throws UsageError for an unusable setting (the CLI's checks). */
 export function checkCollectOptions(o: CollectRunOptions): void {
   let entry;
   try {
     entry = getEnvEntry(o.env);
   } catch (err) {
-    throw new CollectUsageError((err as Error).message);
+    throw new UsageError((err as Error).message);
   }
-  if (!entry.task) throw new CollectUsageError(`--env ${o.env} cannot be simulated (known for score normalisation only); collect simulates ${SIMULATED_HINT}`);
+  if (!entry.task) throw new UsageError(`--env ${o.env} cannot be simulated (known for score normalisation only); collect simulates ${SIMULATED_HINT}`);
   checkInt(o.steps, '--steps', 1);
   const noise = o.actionNoise ?? 0;
-  if (typeof noise !== 'number' || !Number.isFinite(noise) || noise < 0) throw new CollectUsageError(`--action-noise must be a number >= 0, got ${String(noise)}`);
+  if (typeof noise !== 'number' || !Number.isFinite(noise) || noise < 0) throw new UsageError(`--action-noise must be a number >= 0, got ${String(noise)}`);
   const eps = o.epsilon ?? 0;
-  if (typeof eps !== 'number' || !(eps >= 0 && eps <= 1)) throw new CollectUsageError(`--epsilon must be a probability in [0, 1], got ${String(eps)}`);
+  if (typeof eps !== 'number' || !(eps >= 0 && eps <= 1)) throw new UsageError(`--epsilon must be a probability in [0, 1], got ${String(eps)}`);
   try {
     assertSeed(o.seed ?? 0, '--seed');
   } catch (err) {
-    throw new CollectUsageError((err as Error).message);
+    throw new UsageError((err as Error).message);
   }
   if (o.workers !== undefined) checkInt(o.workers, '--workers', 1);
   if (o.batchSize !== undefined) {
     checkInt(o.batchSize, '--batch-size', 1);
     if (o.batchSize > MAX_ENV_BATCH_SIZE) {
-      throw new CollectUsageError(`--batch-size ${o.batchSize} is more than the limit of ${MAX_ENV_BATCH_SIZE} environments per worker (one worker's MuJoCo heap holds about 150; use more workers instead)`);
+      throw new UsageError(`--batch-size ${o.batchSize} is more than the limit of ${MAX_ENV_BATCH_SIZE} environments per worker (one worker's MuJoCo heap holds about 150; use more workers instead)`);
     }
   }
   if (o.chunkSize !== undefined) checkInt(o.chunkSize, 'chunk size', 1);
   if (o.maxEpisodeSteps !== undefined) {
     checkInt(o.maxEpisodeSteps, '--max-episode-steps', 1);
     if (o.maxEpisodeSteps > MAX_EPISODE_STEPS) {
-      throw new CollectUsageError(`--max-episode-steps ${o.maxEpisodeSteps} is more than the limit of ${MAX_EPISODE_STEPS} steps (each env slot buffers a whole episode)`);
+      throw new UsageError(`--max-episode-steps ${o.maxEpisodeSteps} is more than the limit of ${MAX_EPISODE_STEPS} steps (each env slot buffers a whole episode)`);
     }
   }
 }
@@ -647,7 +641,7 @@ async function runCollectCommand(a: CollectArgs): Promise<number> {
   } catch (err) {
     printer.stop();
     if (signalName !== null) return signalName === 'SIGTERM' ? 143 : 130;
-    if (err instanceof CollectUsageError || err instanceof PolicyLoadError || err instanceof RangeError) {
+    if (err instanceof UsageError || err instanceof PolicyLoadError || err instanceof RangeError) {
       process.stderr.write(`ofql-eval collect: error: ${err.message}\nRun 'ofql-eval collect --help' for usage.\n`);
       return 2;
     }
@@ -700,11 +694,11 @@ export function collectCommand(setExitCode: (code: number) => void): CommandModu
         .options(TORCH_CLI_OPTIONS)
         .check((a) => {
           const r = a as unknown as Record<string, unknown>;
-          for (const name of SINGLE) if (Array.isArray(r[name])) throw new CollectUsageError(`--${name} was given more than once`);
+          for (const name of SINGLE) if (Array.isArray(r[name])) throw new UsageError(`--${name} was given more than once`);
           for (const name of ['env', 'out', 'policy', 'ckpt']) {
-            if (r[name] !== undefined && (typeof r[name] !== 'string' || (r[name] as string).trim() === '')) throw new CollectUsageError(`--${name} needs a value`);
+            if (r[name] !== undefined && (typeof r[name] !== 'string' || (r[name] as string).trim() === '')) throw new UsageError(`--${name} needs a value`);
           }
-          if (r.policy === undefined && r.ckpt === undefined) throw new CollectUsageError(NO_POLICY);
+          if (r.policy === undefined && r.ckpt === undefined) throw new UsageError(NO_POLICY);
           checkCollectOptions({
             env: r.env as string,
             steps: r.steps as number,

@@ -19,6 +19,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
+import { UsageError } from '../cli-errors.js';
 import {
   type BaselineDocument,
   BaselineFormatError,
@@ -64,13 +65,6 @@ export const EXIT_BAD_INPUT = 2;
  * A bad command line found by these commands. Extends RangeError so that src/cli.ts's handler
  * (which maps RangeError to exit 2 with a usage hint) treats it as a usage error.
  */
-export class CommandUsageError extends RangeError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CommandUsageError';
-  }
-}
-
 const out = (s: string): void => {
   process.stdout.write(s);
 };
@@ -183,7 +177,7 @@ async function resolvePolicy(
   try {
     prepared = await preparePolicy({ policy: a.policy, ckpt: a.ckpt, env: a.env, flags: { ...own, ...given } });
   } catch (e) {
-    if (e instanceof PolicyArgsError) throw new CommandUsageError(e.message);
+    if (e instanceof PolicyArgsError) throw new UsageError(e.message);
     throw e;
   }
   const chosen = prepared.ckpt ? describeResolution(prepared.ckpt) : null;
@@ -196,21 +190,21 @@ function checkFlags(a: Record<string, unknown>): true {
   for (const [name, min] of INT_FLAGS) {
     const v = a[name];
     if (v === undefined) continue;
-    if (Array.isArray(v)) throw new CommandUsageError(`--${name} was given more than once`);
+    if (Array.isArray(v)) throw new UsageError(`--${name} was given more than once`);
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
-      throw new CommandUsageError(`--${name} must be an integer >= ${min}, got ${Number.isNaN(v) ? 'something that is not a number' : String(v)}`);
+      throw new UsageError(`--${name} must be an integer >= ${min}, got ${Number.isNaN(v) ? 'something that is not a number' : String(v)}`);
     }
   }
-  for (const name of SINGLE_FLAGS) if (Array.isArray(a[name])) throw new CommandUsageError(`--${name} was given more than once`);
-  if (Array.isArray(a.env) && a.env.some((e) => typeof e !== 'string' || e.trim() === '')) throw new CommandUsageError('--env needs a value');
+  for (const name of SINGLE_FLAGS) if (Array.isArray(a[name])) throw new UsageError(`--${name} was given more than once`);
+  if (Array.isArray(a.env) && a.env.some((e) => typeof e !== 'string' || e.trim() === '')) throw new UsageError('--env needs a value');
   if (a.results !== undefined) {
     const given = RUN_FLAGS.filter((f) => a[f] !== undefined);
     if (given.length) {
-      throw new CommandUsageError(
+      throw new UsageError(
         `--results takes the scores from a result file; it cannot be combined with the evaluation flag(s) ${given.map((f) => `--${f}`).join(', ')}`,
       );
     }
-    if (a['save-results'] !== undefined) throw new CommandUsageError('--save-results needs an evaluation, not --results');
+    if (a['save-results'] !== undefined) throw new UsageError('--save-results needs an evaluation, not --results');
   }
   return true;
 }
@@ -245,10 +239,10 @@ async function baselineMain(a: BaselineArgs, argv: string[]): Promise<number> {
     });
   } else {
     if (a.policy === undefined && a.ckpt === undefined) {
-      throw new CommandUsageError('give --results <result.json>, or --env and --policy (or --ckpt <OFQL checkpoint directory>) to run the evaluation');
+      throw new UsageError('give --results <result.json>, or --env and --policy (or --ckpt <OFQL checkpoint directory>) to run the evaluation');
     }
     const resolved = await resolvePolicy(a, givenKindFlags(a as unknown as Record<string, unknown>));
-    if (resolved.env === undefined) throw new CommandUsageError('give the environment(s): --env <ids|suite>');
+    if (resolved.env === undefined) throw new UsageError('give the environment(s): --env <ids|suite>');
     ofqlOptions = resolved.ofqlOptions;
     // The resolved checkpoint is digested, not a training run directory around it.
     const ckptDigest = digestCheckpoint(resolved.ckptAbs, 'evaluation');
@@ -454,9 +448,9 @@ export function regressCommand(argv: string[], setExitCode: (code: number) => vo
       )
         .check((a) => {
           checkFlags(a as unknown as Record<string, unknown>);
-          if (typeof a.alpha !== 'number' || !(a.alpha > 0 && a.alpha < 1)) throw new CommandUsageError(`--alpha must be in (0, 1), got ${String(a.alpha)}`);
+          if (typeof a.alpha !== 'number' || !(a.alpha > 0 && a.alpha < 1)) throw new UsageError(`--alpha must be in (0, 1), got ${String(a.alpha)}`);
           const m = a['min-effect'];
-          if (typeof m !== 'number' || !Number.isFinite(m) || m < 0) throw new CommandUsageError(`--min-effect must be a number >= 0, got ${String(m)}`);
+          if (typeof m !== 'number' || !Number.isFinite(m) || m < 0) throw new UsageError(`--min-effect must be a number >= 0, got ${String(m)}`);
           return true;
         })
         .example('$0 regress -b eval/baselines/ofql-hopper-medium.json --ckpt eval/checkpoints/ofql-hopper-medium --episodes 50 --junit r.xml', 'evaluate and test')
@@ -489,7 +483,7 @@ export function regressCommand(argv: string[], setExitCode: (code: number) => vo
 
 /** Print an error; the exit code: 2 for bad input, `unexpected` otherwise. */
 function reportError(name: string, e: unknown, unexpected: number): number {
-  if (e instanceof CommandUsageError) {
+  if (e instanceof UsageError) {
     err(`${name}: error: ${e.message}\nRun '${name} --help' for usage.`);
     return EXIT_BAD_INPUT;
   }
