@@ -12,7 +12,7 @@
  * Compatibility: readers check `kind` and `schemaVersion`; a change that removes or redefines a
  * field bumps `schemaVersion`, new fields may be added within version 1.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../src/hash.js';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { MAX_ABS_SCORE } from '../src/limits.js';
@@ -256,7 +256,7 @@ export function digestCheckpoint(path: string | null, hashedAt: CheckpointDigest
 }
 
 export function sha256(data: Buffer | string): string {
-  return createHash('sha256').update(data).digest('hex');
+  return sha256Hex(data);
 }
 
 /** JSON text: 2-space indentation, arrays of scalars on one line, non-finite numbers as null. */

@@ -18,12 +18,12 @@
  *   (complete: false, interrupted: true) is returned.
  * A failed run throws `EvaluationError`, whose `.result` is the partial document.
  */
-import { sha256File } from '../src/hash.js';
-import { createHash } from 'node:crypto';
+import { userPath } from '../src/paths.js';
+import { sha256File, sha256FileSync } from '../src/hash.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { DEFAULT_MAX_EPISODE_STEPS } from '../src/make-env.js';
 import { mujocoPackageVersion, packageRoot } from '../src/mujoco/bridge.js';
 import { PolicyError, PolicyLoadError, formatEpisodes } from '../src/policy/errors.js';
@@ -561,7 +561,7 @@ async function describePolicy(ref: PolicyRef, ckpt: string | null): Promise<Poli
     name: policyLabel(ref),
     kind: ref.kind,
     path: ref.kind === 'module' ? ref.path : null,
-    sha256: ref.kind === 'module' ? createHash('sha256').update(readFileSync(ref.path)).digest('hex') : null,
+    sha256: ref.kind === 'module' ? sha256FileSync(ref.path) : null,
     ckpt,
     ckptSha256: null,
   };
@@ -578,7 +578,7 @@ function resolveCkpt(ckpt: string | undefined, cwd: string, ref: PolicyRef): Res
   if (ckpt === undefined) return null;
   if (ckpt.trim() === '') throw new RangeError('--ckpt is empty');
   if (isOfqlPolicyRef(ref)) return resolveOfqlCheckpoint(ckpt, cwd);
-  const abs = isAbsolute(ckpt) ? ckpt : resolve(cwd, ckpt);
+  const abs = userPath(ckpt, cwd);
   return { given: ckpt, dir: existsSync(abs) ? abs : ckpt, run: null, step: null, via: 'checkpoint' };
 }
 

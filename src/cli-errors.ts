@@ -31,3 +31,8 @@ export const write = (s: string): void => {
 export const warn = (s: string): void => {
   process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
 };
+
+/** The exit status of a run stopped by a signal: 143 for SIGTERM, 130 for SIGINT or an abort without a signal (128 + signal number, as shells report). */
+export function exitCodeOfSignal(sig: NodeJS.Signals | null): number {
+  return sig === 'SIGTERM' ? 143 : 130;
+}

@@ -22,14 +22,15 @@
  * in episode order, so the file does not depend on `--workers` or `--batch-size`.
  * The writer writes a hidden temp file and renames it into place at the end (atomic).
  */
-import { createHash } from 'node:crypto';
+import { userPath } from '../paths.js';
+import { sha256FileSync } from '../hash.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import type { Argv, CommandModule } from 'yargs';
-import { UsageError } from '../cli-errors.js';
+import { UsageError, exitCodeOfSignal } from '../cli-errors.js';
 import { D4rlWriter, packageVersion, type D4rlRows } from '../data/d4rl-writer.js';
 import type { MetadataValue } from '../data/d4rl-hdf5.js';
 import { namesTrainingRun, type ResolvedCheckpointDir } from '../checkpoint/run-dir.js';
@@ -219,7 +220,7 @@ export async function resolveCollectPolicy(
 
 function resolveCkpt(ckpt: string, cwd: string): string {
   if (ckpt.trim() === '') throw new UsageError('--ckpt is empty');
-  const abs = isAbsolute(ckpt) ? ckpt : resolve(cwd, ckpt);
+  const abs = userPath(ckpt, cwd);
   return existsSync(abs) ? abs : ckpt;
 }
 
@@ -417,7 +418,7 @@ export async function collectRows(
 }
 
 function sha256File(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex');
+  return sha256FileSync(path);
 }
 
 /** Metadata entries describing a collect run (no paths of this machine, no timestamps: files stay comparable). */
@@ -601,7 +602,7 @@ async function runCollectCommand(a: CollectArgs): Promise<number> {
       process.stderr.write(`\nofql-eval collect: ${sig} received: stopping; no file is written (again to quit at once)\n`);
       controller.abort();
     } else {
-      process.exit(sig === 'SIGTERM' ? 143 : 130);
+      process.exit(exitCodeOfSignal(sig));
     }
   };
   process.on('SIGINT', onSignal);
@@ -640,7 +641,7 @@ async function runCollectCommand(a: CollectArgs): Promise<number> {
     return 0;
   } catch (err) {
     printer.stop();
-    if (signalName !== null) return signalName === 'SIGTERM' ? 143 : 130;
+    if (signalName !== null) return exitCodeOfSignal(signalName);
     if (err instanceof UsageError || err instanceof PolicyLoadError || err instanceof RangeError) {
       process.stderr.write(`ofql-eval collect: error: ${err.message}\nRun 'ofql-eval collect --help' for usage.\n`);
       return 2;

@@ -16,10 +16,10 @@
  *
  * Both commands evaluate through `evaluate` (eval/evaluate.ts) via runEvaluationForCli.
  */
-import { isAbsolute, resolve } from 'node:path';
+import { userPath } from '../paths.js';
 import { readFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
-import { UsageError } from '../cli-errors.js';
+import { UsageError, exitCodeOfSignal } from '../cli-errors.js';
 import {
   type BaselineDocument,
   BaselineFormatError,
@@ -183,7 +183,7 @@ async function resolvePolicy(
   const chosen = prepared.ckpt ? describeResolution(prepared.ckpt) : null;
   if (chosen !== null) err(`ofql-eval: --ckpt ${chosen}`);
   const ckpt = prepared.ckpt?.dir ?? a.ckpt;
-  return { policy: prepared.ref, env: prepared.env, ofqlOptions: prepared.flags, ckpt, ckptAbs: ckpt === undefined ? null : isAbsolute(ckpt) ? ckpt : resolve(ckpt) };
+  return { policy: prepared.ref, env: prepared.env, ofqlOptions: prepared.flags, ckpt, ckptAbs: ckpt === undefined ? null : userPath(ckpt) };
 }
 
 function checkFlags(a: Record<string, unknown>): true {
@@ -265,7 +265,7 @@ async function baselineMain(a: BaselineArgs, argv: string[]): Promise<number> {
     if (a['save-results'] && writeOutputReported('ofql-eval baseline', 'result', a['save-results'], toJson(ev.doc), err)) {
       err(`ofql-eval baseline: wrote ${ev.doc.complete ? '' : 'PARTIAL '}result to ${a['save-results']}`);
     }
-    if (ev.signal) return ev.signal === 'SIGTERM' ? 143 : 130;
+    if (ev.signal) return exitCodeOfSignal(ev.signal);
     if (ev.failed !== null || !ev.doc.complete) {
       err(`ofql-eval baseline: error: the evaluation ${ev.failed !== null ? `failed: ${ev.failed}` : 'is incomplete'}; no baseline written`);
       return 1;
@@ -395,7 +395,7 @@ async function regressMain(a: RegressArgs, argv: string[]): Promise<number> {
     if (a['save-results'] && writeOutputReported('ofql-eval regress', 'result', a['save-results'], toJson(ev.doc), err)) {
       err(`ofql-eval regress: wrote ${ev.doc.complete ? '' : 'PARTIAL '}result to ${a['save-results']}`);
     }
-    if (ev.signal) return ev.signal === 'SIGTERM' ? 143 : 130;
+    if (ev.signal) return exitCodeOfSignal(ev.signal);
     if (ev.failed !== null) throw new RegressInputError(`the evaluation failed: ${ev.failed}`);
     doc = ev.doc;
   }

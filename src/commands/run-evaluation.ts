@@ -4,6 +4,7 @@
  * document with the error. Shared by `ofql-eval baseline` and `ofql-eval regress` (the default
  * `run` command in src/cli.ts).
  */
+import { exitCodeOfSignal } from '../cli-errors.js';
 import { type EvaluateOptions, EvaluationError, evaluate } from '../../eval/evaluate.js';
 import { type ProgressMode, createProgressReporter } from '../../eval/progress.js';
 import type { EvalResultDocument } from '../../eval/result.js';
@@ -40,7 +41,7 @@ export async function runEvaluationForCli(options: CliEvaluateOptions): Promise<
       reporter.log(`\n${name}: ${sig} received: ${stopMessage} (again to quit at once)`);
       controller.abort();
     } else {
-      process.exit(sig === 'SIGTERM' ? 143 : 130);
+      process.exit(exitCodeOfSignal(sig));
     }
   };
   process.on('SIGINT', onSignal);

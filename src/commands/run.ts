@@ -14,7 +14,7 @@ import { toJson } from '../../eval/result.js';
 import { parseShard } from '../../eval/schedule.js';
 import { SUITES } from '../../eval/suites.js';
 import { describeResolution } from '../checkpoint/run-dir.js';
-import { EXIT, UsageError, warn, write } from '../cli-errors.js';
+import { EXIT, UsageError, warn, write, exitCodeOfSignal } from '../cli-errors.js';
 import { DEFAULT_MAX_EPISODE_STEPS } from '../make-env.js';
 import { checkOutputFile, writeOutputReported } from '../output-path.js';
 import { POLICY_KIND_OPTIONS, checkPolicyArgs, givenKindFlags, preparePolicy } from '../policy/kinds.js';
@@ -96,7 +96,7 @@ async function runEvaluation(args: RunArgs, argv: string[]): Promise<number> {
     warn(`ofql-eval: error: ${failed}`);
     return EXIT.failed;
   }
-  if (doc.interrupted) return signalName === 'SIGTERM' ? 143 : 130;
+  if (doc.interrupted) return exitCodeOfSignal(signalName);
   return written ? EXIT.ok : EXIT.failed;
 }
 
@@ -114,7 +114,7 @@ async function runSeedsCommand(args: RunArgs, argv: string[], ckpts: string[]): 
     warn(`ofql-eval: error: ${failed}`);
     return EXIT.failed;
   }
-  if (signal !== null) return signal === 'SIGTERM' ? 143 : 130;
+  if (signal !== null) return exitCodeOfSignal(signal);
   return EXIT.ok;
 }
 

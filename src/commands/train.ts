@@ -5,6 +5,7 @@
  * command line or hyper-parameter; 130 / 143 stopped by SIGINT / SIGTERM after writing a checkpoint
  * (a second signal exits at once, without one).
  */
+import { exitCodeOfSignal } from '../cli-errors.js';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
@@ -149,7 +150,7 @@ async function handler(a: TrainArgs, setExitCode: (code: number) => void): Promi
       controller.abort();
     } else {
       process.stderr.write(`\nofql-eval train: second ${sig}: exiting without a checkpoint\n`);
-      process.exit(sig === 'SIGTERM' ? 143 : 130);
+      process.exit(exitCodeOfSignal(sig));
     }
   };
   process.on('SIGINT', onSignal);
@@ -206,7 +207,7 @@ async function handler(a: TrainArgs, setExitCode: (code: number) => void): Promi
           `this step only: ${res.evaluateStepCommand}\n`,
       );
     }
-    setExitCode(res.interrupted ? (signal === 'SIGTERM' ? 143 : 130) : 0);
+    setExitCode(res.interrupted ? (exitCodeOfSignal(signal)) : 0);
   } catch (err) {
     if (err instanceof TrainError || err instanceof DatasetError || err instanceof CheckpointError || err instanceof BackendUnavailableError || err instanceof OfqlConfigError) {
       process.stderr.write(`ofql-eval train: error: ${err.message}\n`);

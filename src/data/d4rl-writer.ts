@@ -27,7 +27,8 @@
  * (`.<name>.<pid>.<random>.tmp`), which is renamed over the target only after HDF5 has closed it;
  * on any error the temp file is removed and the target is untouched.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { sha256Hex } from '../hash.js';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -167,7 +168,7 @@ export class D4rlWriter {
     try {
       if (boolDtype === 'h5py-bool') {
         const tmpl = h5pyBoolTemplate();
-        const sha = createHash('sha256').update(tmpl).digest('hex');
+        const sha = sha256Hex(tmpl);
         if (sha !== H5PY_BOOL_TEMPLATE_SHA256) throw new Error(`bool template corrupt (sha256 ${sha})`);
         writeFileSync(tempPath, tmpl, { flag: 'wx' });
         h5 = new H5File(tempPath, 'a');

@@ -21,8 +21,9 @@
  * one-step sampler can run, as for a behaviour-cloning checkpoint. A missing EMA actor / target
  * critic is filled from the online one.
  */
+import { userPath } from '../paths.js';
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import {
   CheckpointError,
   OFQL_CHECKPOINT_FORMAT,
@@ -131,7 +132,7 @@ export async function readTorchSidecar(actorPath: string): Promise<TorchOfqlSide
   }
   if (j.critic !== undefined) {
     if (typeof j.critic !== 'string' || j.critic === '') configFail(path, 'critic', `must be the critic file's path (relative to ${dirname(path)}), got ${JSON.stringify(j.critic)}`);
-    out.critic = isAbsolute(j.critic as string) ? (j.critic as string) : resolve(dirname(path), j.critic as string);
+    out.critic = userPath(j.critic as string, dirname(path));
   }
   if (j.ofql !== undefined) {
     if (j.ofql === null || typeof j.ofql !== 'object' || Array.isArray(j.ofql)) configFail(path, 'ofql', 'must be an object of OfqlConfig fields');
@@ -228,9 +229,9 @@ function specOf(list: Array<[string, number[]]>): Map<string, ShapeSpec> {
  */
 export async function readTorchOfqlModel(actor: string, options: TorchOfqlOptions = {}): Promise<TorchOfqlModel> {
   const cwd = options.cwd ?? process.cwd();
-  const actorPath = isAbsolute(actor) ? actor : resolve(cwd, actor);
+  const actorPath = userPath(actor, cwd);
   const sidecar = await readTorchSidecar(actorPath);
-  const criticArg = options.critic !== undefined ? (isAbsolute(options.critic) ? options.critic : resolve(cwd, options.critic)) : sidecar?.critic;
+  const criticArg = options.critic !== undefined ? userPath(options.critic, cwd) : sidecar?.critic;
 
   const actorFile = await readStateDictFile(actorPath, { checkFinite: true });
   const a = actorFile.tensors;

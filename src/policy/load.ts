@@ -1,8 +1,9 @@
 /**
  * Resolving `--policy` (a built-in name or an ES module path) and loading a policy.
  */
+import { userPath } from '../paths.js';
 import { existsSync, statSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { BUILTIN_POLICIES, isBuiltinPolicyName } from './builtin.js';
 import { PolicyLoadError } from './errors.js';
@@ -21,7 +22,7 @@ export function resolvePolicyRef(policy: string, cwd: string = process.cwd()): P
     throw new PolicyLoadError(String(policy), 'empty policy name; use a built-in (random, zero) or a path to an ES module');
   }
   if (isBuiltinPolicyName(policy)) return { kind: 'builtin', name: policy };
-  const path = policy.startsWith('file:') ? fileURLToPath(policy) : isAbsolute(policy) ? policy : resolve(cwd, policy);
+  const path = policy.startsWith('file:') ? fileURLToPath(policy) : userPath(policy, cwd);
   if (!existsSync(path)) {
     throw new PolicyLoadError(
       policy,

@@ -5,8 +5,8 @@
  * (src/policy/onnx-contract.ts), so a wrong shape, dtype or input count fails in a second with a
  * message naming the input, not after the pool has started.
  */
+import { userPath } from '../paths.js';
 import { existsSync, statSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
 import { expandEnvList } from '../../eval/suites.js';
 import { envDims } from '../data/env-dims.js';
 import { PolicyLoadError } from './errors.js';
@@ -31,7 +31,7 @@ const isOnnxPolicy = (p: string | undefined): boolean => p !== undefined && (p.s
 /** The file a `--policy` value names. */
 function onnxFileOf(policy: string, cwd: string): string {
   const given = policy.startsWith(ONNX_PREFIX) ? policy.slice(ONNX_PREFIX.length) : policy;
-  return isAbsolute(given) ? given : resolve(cwd, given);
+  return userPath(given, cwd);
 }
 
 /** The simulated environments of the run with their sizes (ids the registry cannot size are checked by the evaluator). */

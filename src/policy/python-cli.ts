@@ -4,9 +4,9 @@
  * interpreter (`--python`, else $OFQL_EVAL_PYTHON, else `python3`) runs, and that the file parses
  * and defines make_policy at top level (the bridge's --check mode: nothing of the user's runs).
  */
+import { userPath } from '../paths.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
 import { PolicyLoadError } from './errors.js';
 import { givenFlags } from './given-flags.js';
 import { compiledPolicyModule } from './module-path.js';
@@ -71,7 +71,7 @@ export function checkPythonPolicyFile(label: string, python: string, file: strin
 async function preparePythonPolicy(a: PolicyArgs, cwd: string): Promise<PreparedPolicy> {
   const label = a.policy!;
   const given = label.startsWith(PYTHON_PREFIX) ? label.slice(PYTHON_PREFIX.length) : label;
-  const file = isAbsolute(given) ? given : resolve(cwd, given);
+  const file = userPath(given, cwd);
   if (!existsSync(file)) throw new PolicyLoadError(label, `no Python policy file at ${file}`);
   if (!statSync(file).isFile()) throw new PolicyLoadError(label, `${file} is not a file`);
   const flags = a.flags ?? {};

@@ -9,7 +9,7 @@
  * (src/policy/ofql-checkpoint.ts), which reads the files itself (pure TypeScript, no temporary
  * checkpoint is written): the PolicyRef carries `critic` / `timeScale` and the sampler options.
  */
-import { isAbsolute, resolve } from 'node:path';
+import { userPath } from '../paths.js';
 import { PolicyLoadError } from './errors.js';
 import type { PolicyArgs, PolicyKind, PreparedPolicy } from './kinds.js';
 import { OFQL_CLI_OPTIONS, OFQL_POLICY_NAME, ofqlPolicyModulePath, samplerOptionsOfFlags } from './ofql-cli.js';
@@ -36,8 +36,8 @@ const NUMBER_FLAGS = ['sampler-n', 'qgbs-k', 'qgbs-b', 'qgbs-m', 'qgbs-snr', 'qg
 
 async function prepareTorchPolicy(a: PolicyArgs, cwd: string): Promise<PreparedPolicy> {
   const flags = a.flags ?? {};
-  const actor = isAbsolute(a.ckpt!) ? a.ckpt! : resolve(cwd, a.ckpt!);
-  const critic = typeof flags.critic === 'string' ? (isAbsolute(flags.critic) ? flags.critic : resolve(cwd, flags.critic)) : undefined;
+  const actor = userPath(a.ckpt!, cwd);
+  const critic = typeof flags.critic === 'string' ? userPath(flags.critic, cwd) : undefined;
   const timeScale = typeof flags['time-scale'] === 'number' ? flags['time-scale'] : undefined;
   const { readTorchOfqlModel, checkSamplerForTorchModel } = await import('../ofql/torch-state-dict.js');
   let model;
