@@ -13,6 +13,7 @@ import { CheckpointError } from '../checkpoint/index.js';
 import { DatasetError } from '../data/index.js';
 import { BackendUnavailableError, OfqlConfigError } from '../ofql/index.js';
 import { TrainError } from '../train/errors.js';
+import { hyperParamOptions, overridesOfArgs } from '../train/hyper-params.js';
 import { checkOutputDir } from '../output-path.js';
 import { capWorkers } from '../limits.js';
 import { REWARD_TUNES, type RewardTune } from '../train/sampler.js';
@@ -26,16 +27,8 @@ interface TrainArgs {
   steps: number;
   seed?: number;
   backend: 'wasm' | 'cpu' | 'tensorflow';
+  /** The hyper-parameter flags (src/train/hyper-params.ts); --eta is also checked against --bc-only. */
   eta?: number;
-  'batch-size'?: number;
-  lr?: number;
-  'critic-lr'?: number;
-  'grad-norm'?: number;
-  hidden?: number;
-  depth?: number;
-  'flow-ratio'?: number;
-  'max-q-backup'?: boolean;
-  'eval-candidates'?: number;
   'reward-tune'?: RewardTune;
   resume: boolean;
   'log-every': number;
@@ -76,22 +69,13 @@ function builder(y: Argv): Argv<TrainArgs> {
     .option('seed', { alias: 's', type: 'number', describe: 'Seed of weights, training noise and minibatches [default: 0]' })
     .option('backend', { choices: ['wasm', 'cpu', 'tensorflow'] as const, default: 'wasm' as const, describe: 'TensorFlow.js backend' })
     .option('resume', { type: 'boolean', default: false, describe: 'Continue from the newest checkpoint in --out (exactly: same batches, noise and optimizer state)' })
-    .option('eta', { type: 'number', group: HP, describe: 'Q-loss weight eta' })
     .option('bc-only', {
       type: 'boolean',
       group: HP,
       default: false,
       describe: 'Behaviour cloning: eta = 0 and the critics are not trained (about half the step time); evaluate with the one-step sampler',
     })
-    .option('batch-size', { type: 'number', group: HP, describe: 'Minibatch size [default: 256]' })
-    .option('lr', { type: 'number', group: HP, describe: 'Actor learning rate (DQL `lr`) [default: per task, 3e-4]' })
-    .option('critic-lr', { type: 'number', group: HP, describe: 'Critic learning rate [default: 3e-4]' })
-    .option('grad-norm', { type: 'number', group: HP, describe: 'Max gradient norm for actor and critic, 0 = no clipping (DQL `gn`) [default: per task]' })
-    .option('hidden', { type: 'number', group: HP, describe: 'Hidden width of every MLP [default: 256]' })
-    .option('depth', { type: 'number', group: HP, describe: 'Hidden layers per MLP [default: 3]' })
-    .option('flow-ratio', { type: 'number', group: HP, describe: 'Fraction of (t, r) pairs with r = t [default: 0.5]' })
-    .option('max-q-backup', { type: 'boolean', group: HP, describe: 'Max-Q backup over 10 next actions [default: per task]' })
-    .option('eval-candidates', { type: 'number', group: HP, describe: 'Candidate actions scored by the critic per evaluation step [default: 50]' })
+    .options(hyperParamOptions(HP))
     .option('reward-tune', { choices: REWARD_TUNES, group: HP, describe: "DQL reward preprocessing [default: per task, 'no' on locomotion]" })
     .option('log-every', { type: 'number', group: LOOP, default: TRAIN_DEFAULTS.logEvery, describe: 'Steps per metrics.jsonl line (means over those steps)' })
     .option('save-every', { type: 'number', group: LOOP, default: TRAIN_DEFAULTS.saveEvery, describe: 'Steps between checkpoints (0 = only at the end); one is always written at the end and on Ctrl-C' })
@@ -156,17 +140,8 @@ async function handler(a: TrainArgs, setExitCode: (code: number) => void): Promi
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const overrides: TrainOverrides = {
-    eta: a['bc-only'] ? 0 : a.eta,
-    trainCritic: a['bc-only'] ? false : undefined,
-    batchSize: a['batch-size'],
-    actorLr: a.lr,
-    criticLr: a['critic-lr'],
-    gradNorm: a['grad-norm'],
-    hiddenDim: a.hidden,
-    depth: a.depth,
-    flowRatio: a['flow-ratio'],
-    maxQBackup: a['max-q-backup'],
-    evalCandidates: a['eval-candidates'],
+    ...overridesOfArgs(a as unknown as Record<string, unknown>),
+    ...(a['bc-only'] ? { eta: 0, trainCritic: false } : {}),
   };
   try {
     // Before the dataset is read: an output directory that cannot be written is exit 2 now, not a failed checkpoint later.

@@ -124,6 +124,12 @@ export interface OfqlConfig {
   trainCritic: boolean;
 }
 
+/** The values of the choice fields (validateConfig and the train flags use these). */
+export const FLOW_RATIO_SAMPLINGS = ['fixed-count', 'bernoulli'] as const satisfies readonly FlowRatioSampling[];
+export const BC_REDUCTIONS = ['mean', 'sum-action-mean-batch'] as const satisfies readonly BcReduction[];
+export const EMA_WARMUPS = ['hold-initial', 'copy'] as const satisfies readonly EmaWarmup[];
+export const EVAL_ACTORS = ['ema', 'online'] as const;
+
 /** Defaults without the environment-dependent dimensions. */
 export const OFQL_DEFAULTS: Omit<OfqlConfig, 'obsDim' | 'actDim'> = Object.freeze({
   hiddenDim: 256,
@@ -315,20 +321,20 @@ export function validateConfig(cfg: OfqlConfig): void {
   if (!Number.isInteger(cfg.emaStartStep)) {
     throw new OfqlConfigError('emaStartStep', `must be an integer, got ${cfg.emaStartStep}`);
   }
-  oneOf('emaWarmup', ['hold-initial', 'copy']);
+  oneOf('emaWarmup', EMA_WARMUPS);
   finite('eta', 0, Infinity);
   if (cfg.gradNorm !== undefined) finite('gradNorm', 0, Infinity);
   finite('logitNormalMean', -Infinity, Infinity);
   finite('logitNormalStd', 0, Infinity, true);
   finite('flowRatio', 0, 1);
-  oneOf('flowRatioSampling', ['fixed-count', 'bernoulli']);
-  oneOf('bcReduction', ['mean', 'sum-action-mean-batch']);
+  oneOf('flowRatioSampling', FLOW_RATIO_SAMPLINGS);
+  oneOf('bcReduction', BC_REDUCTIONS);
   oneOf('maxQBackup', [true, false]);
   posInt('maxQBackupSamples');
   finite('maxAction', 0, Infinity, true);
   oneOf('clipTrainActions', [true, false]);
   posInt('evalCandidates');
-  oneOf('evalActor', ['ema', 'online']);
+  oneOf('evalActor', EVAL_ACTORS);
   oneOf('trainCritic', [true, false]);
   if (!cfg.trainCritic && cfg.eta !== 0) {
     throw new OfqlConfigError('trainCritic', `false (behaviour cloning) needs eta = 0, got eta ${cfg.eta}`);

@@ -64,6 +64,9 @@ import { BEST_OF_N_DEFAULT, DQL_DEFAULT_CANDIDATES } from '../ofql/sampler-spec.
 import type { PolicyRef } from '../policy/types.js';
 import { TrainError } from './errors.js';
 import { trainingPlotter } from '../report/training-page.js';
+import { FLAG_OF_FIELD, type HyperParamField } from './hyper-params.js';
+
+export { FLAG_OF_FIELD };
 import { JsonlWriter, truncateJsonlAfterStep } from './jsonl.js';
 import { createTrainProgress, type TrainProgressMode, type TrainProgressReporter } from './progress.js';
 import { REWARD_TUNES, UniformSampler, tuneRewards, type RewardTune } from './sampler.js';
@@ -91,29 +94,8 @@ const TRAINER_STATE_VERSION = 1;
 /** The run directory's own files (defined next to the run-directory resolver, src/checkpoint/run-dir.ts). */
 export const FILES = RUN_DIR_FILES;
 
-/** Hyper-parameters a user may override (flags). */
-export type TrainOverrides = Partial<
-  Pick<
-    OfqlConfig,
-    | 'eta'
-    | 'batchSize'
-    | 'actorLr'
-    | 'criticLr'
-    | 'gradNorm'
-    | 'hiddenDim'
-    | 'depth'
-    | 'discount'
-    | 'tau'
-    | 'emaDecay'
-    | 'emaStartStep'
-    | 'emaEvery'
-    | 'maxQBackup'
-    | 'flowRatio'
-    | 'evalCandidates'
-    | 'timeScale'
-    | 'trainCritic'
-  >
->;
+/** Hyper-parameters a user may override (flags: src/train/hyper-params.ts), and trainCritic (--bc-only). */
+export type TrainOverrides = Partial<Pick<OfqlConfig, HyperParamField | 'trainCritic'>>;
 
 export interface TrainOptions {
   /** D4RL-layout HDF5 file. */
@@ -291,25 +273,6 @@ function checkInt(v: unknown, flag: string, min: number): number {
   return v;
 }
 
-/** Flag name of an OfqlConfig field (for messages). */
-export const FLAG_OF_FIELD: Readonly<Record<string, string>> = Object.freeze({
-  eta: '--eta',
-  batchSize: '--batch-size',
-  actorLr: '--lr',
-  criticLr: '--critic-lr',
-  gradNorm: '--grad-norm',
-  hiddenDim: '--hidden',
-  depth: '--depth',
-  discount: '--discount',
-  tau: '--tau',
-  emaDecay: '--ema-decay',
-  emaStartStep: '--ema-start',
-  emaEvery: '--ema-every',
-  maxQBackup: '--max-q-backup',
-  flowRatio: '--flow-ratio',
-  evalCandidates: '--eval-candidates',
-  timeScale: '--time-scale',
-});
 
 /** Per-task DQL row key for an env id, if the table has one. */
 function tableKey(envId: string): string | undefined {
