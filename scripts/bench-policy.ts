@@ -33,7 +33,7 @@ import { tf } from '../src/ofql/tf.js';
 import { initBackend, type BackendName } from '../src/ofql/tensor-backend.js';
 import { makeOfqlConfig, type OfqlConfig } from '../src/ofql/config.js';
 import { createOfqlAgent } from '../src/ofql/train-step.js';
-import { randomBatch } from '../src/ofql/bench.js';
+import { randomBatch } from './bench-batch.js';
 import {
   actorForward,
   actorNamedParams,

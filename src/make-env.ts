@@ -1,9 +1,9 @@
 /** `makeEnv(id)`: the registry id -> a ready environment on this thread's MuJoCo module. */
-import { AntEnv } from '../envs/ant.js';
-import { HalfCheetahEnv } from '../envs/half-cheetah.js';
-import { HopperEnv } from '../envs/hopper.js';
+import { ANT, AntEnv } from '../envs/ant.js';
+import { HALF_CHEETAH, HalfCheetahEnv } from '../envs/half-cheetah.js';
+import { HOPPER, HopperEnv } from '../envs/hopper.js';
 import type { LocomotionConfig, LocomotionEnv } from '../envs/locomotion-env.js';
-import { Walker2dEnv } from '../envs/walker2d.js';
+import { WALKER2D, Walker2dEnv } from '../envs/walker2d.js';
 import { assetPath, compileModelFile, loadMujoco, type MainModule, type MjModel } from './mujoco/bridge.js';
 import { D4RL_MAX_EPISODE_STEPS, type LocomotionTask, getEnvEntry, listEnvs } from './registry.js';
 
@@ -20,10 +20,11 @@ export interface MakeEnvOptions {
 type Ctor = (mj: MainModule, model: MjModel, config: LocomotionConfig, options: MakeEnvOptions) => LocomotionEnv;
 
 const TASKS: Record<LocomotionTask, { modelFile: string; create: Ctor }> = {
-  HalfCheetah: { modelFile: 'half_cheetah.xml', create: (mj, m, c) => new HalfCheetahEnv(mj, m, c) },
-  Hopper: { modelFile: 'hopper.xml', create: (mj, m, c) => new HopperEnv(mj, m, c) },
-  Walker2d: { modelFile: 'walker2d.xml', create: (mj, m, c) => new Walker2dEnv(mj, m, c) },
-  Ant: { modelFile: 'ant.xml', create: (mj, m, c, o) => new AntEnv(mj, m, c, { contactForces: o.contactForces }) },
+  // Each env file names its model once (its constants' modelFile).
+  HalfCheetah: { modelFile: HALF_CHEETAH.modelFile, create: (mj, m, c) => new HalfCheetahEnv(mj, m, c) },
+  Hopper: { modelFile: HOPPER.modelFile, create: (mj, m, c) => new HopperEnv(mj, m, c) },
+  Walker2d: { modelFile: WALKER2D.modelFile, create: (mj, m, c) => new Walker2dEnv(mj, m, c) },
+  Ant: { modelFile: ANT.modelFile, create: (mj, m, c, o) => new AntEnv(mj, m, c, { contactForces: o.contactForces }) },
 };
 
 /** The model file (in assets/) an env id simulates. */

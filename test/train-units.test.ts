@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOfqlAgent, initBackend, makeOfqlConfig } from '../src/ofql/index.js';
-import { randomBatch } from '../src/ofql/bench.js';
+import { randomBatch } from '../scripts/bench-batch.js';
 import { Rng } from '../src/rng.js';
 import { UniformSampler, truncateJsonlAfterStep, tuneRewards } from '../src/train/index.js';
 import { accumulatedBeta } from '../src/ofql/train-step.js';

@@ -26,6 +26,7 @@ import {
   openH5ForRead,
   readRows,
 } from './h5.js';
+import type { QLearningDataset } from './qlearning-dataset.js';
 
 export { readMinariDataset, type ReadMinariOptions, type MinariTransitions } from './minari.js';
 
@@ -382,21 +383,7 @@ export interface QLearningOptions {
   maxEpisodeSteps?: number;
 }
 
-/** Transitions for TD learning. Flat row-major arrays; `terminals` is float 0/1 so `1 - d` is direct. */
-export interface QLearningDataset {
-  /** Number of transitions. */
-  N: number;
-  observationSize: number;
-  actionSize: number;
-  observations: Float32Array;
-  actions: Float32Array;
-  nextObservations: Float32Array;
-  rewards: Float32Array;
-  /** 1 where the transition ended in a true termination (never for timeouts), else 0. */
-  terminals: Float32Array;
-  /** Row of the source dataset each transition came from. */
-  sourceIndex: Uint32Array;
-}
+export type { QLearningDataset } from './qlearning-dataset.js';
 
 /**
  * D4RL's `qlearning_dataset` (d4rl/__init__.py), step for step:

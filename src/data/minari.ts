@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { DatasetError, findNonFinite } from './errors.js';
 import { envDims } from './env-dims.js';
 import { Dataset, Group, describeDtype, isNumericType, openH5ForRead, readRows, type H5File } from './h5.js';
-import type { QLearningDataset } from './d4rl-hdf5.js';
+import type { QLearningDataset } from './qlearning-dataset.js';
 
 export interface ReadMinariOptions {
   /** Environment id, to check observation/action widths (see `ReadD4rlOptions.envId`). */

@@ -35,7 +35,6 @@ export {
   type TransitionBatch,
 } from './train-step.js';
 export { toTorchLayout, fromTorchLayout, type NamedArray } from './networks.js';
-export { benchmarkOfqlStep, type OfqlBenchOptions, type OfqlBenchResult } from './bench.js';
 export {
   saveOfqlCheckpoint,
   loadOfqlCheckpoint,

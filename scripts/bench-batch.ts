@@ -4,11 +4,11 @@
  * halfcheetah/walker2d dims 17/6). Synthetic random batch; the numbers are wall-clock ms per step
  * on the active backend (median over `iters` after `warmup` steps).
  */
-import { Rng } from '../rng.js';
-import { makeOfqlConfig, type OfqlConfig } from './config.js';
-import { initBackend, type BackendName } from './tensor-backend.js';
-import { createOfqlAgent, type TransitionBatch } from './train-step.js';
-import { tf } from './tf.js';
+import { Rng } from '../src/rng.js';
+import { makeOfqlConfig, type OfqlConfig } from '../src/ofql/config.js';
+import { initBackend, type BackendName } from '../src/ofql/tensor-backend.js';
+import { createOfqlAgent, type TransitionBatch } from '../src/ofql/train-step.js';
+import { tf } from '../src/ofql/tf.js';
 
 export interface OfqlBenchOptions {
   backend?: BackendName;
