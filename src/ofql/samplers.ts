@@ -40,19 +40,6 @@ import {
 import type { OfqlAgent } from './train-step.js';
 import type { NfeCounts, QgbsParams, SamplerSpec } from './sampler-spec.js';
 
-export {
-  SAMPLER_NAMES,
-  QGBS_DEFAULTS,
-  DQL_DEFAULT_CANDIDATES,
-  BEST_OF_N_DEFAULT,
-  makeSamplerSpec,
-  describeSampler,
-  samplerNfe,
-  type SamplerName,
-  type QgbsParams,
-  type SamplerSpec,
-  type NfeCounts,
-} from './sampler-spec.js';
 
 type Tensor = tf.Tensor;
 
