@@ -36,3 +36,41 @@ export const warn = (s: string): void => {
 export function exitCodeOfSignal(sig: NodeJS.Signals | null): number {
   return sig === 'SIGTERM' ? 143 : 130;
 }
+
+/** What abortOnSignals returns: the first signal seen (null: none), and the listener removal. */
+export interface SignalStop {
+  readonly received: () => NodeJS.Signals | null;
+  dispose(): void;
+}
+
+/**
+ * The first SIGINT / SIGTERM calls `onFirst` and aborts `controller` (the command then stops
+ * cleanly and writes what it has); a second one calls `onSecond` and exits at once with the
+ * signal's status. `dispose()` removes the listeners (call it in a finally).
+ */
+export function abortOnSignals(
+  controller: AbortController,
+  onFirst: (sig: NodeJS.Signals) => void = () => undefined,
+  onSecond: (sig: NodeJS.Signals) => void = () => undefined,
+): SignalStop {
+  let first: NodeJS.Signals | null = null;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (first === null) {
+      first = sig;
+      onFirst(sig);
+      controller.abort();
+    } else {
+      onSecond(sig);
+      process.exit(exitCodeOfSignal(sig));
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    received: () => first,
+    dispose() {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}

@@ -30,7 +30,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import type { Argv, CommandModule } from 'yargs';
-import { UsageError, exitCodeOfSignal } from '../cli-errors.js';
+import { UsageError, abortOnSignals, exitCodeOfSignal } from '../cli-errors.js';
 import { D4rlWriter, packageVersion, type D4rlRows } from '../data/d4rl-writer.js';
 import type { MetadataValue } from '../data/d4rl-hdf5.js';
 import { namesTrainingRun, type ResolvedCheckpointDir } from '../checkpoint/run-dir.js';
@@ -595,18 +595,7 @@ function progressPrinter(mode: CollectArgs['progress']): { update(p: CollectProg
 
 async function runCollectCommand(a: CollectArgs): Promise<number> {
   const controller = new AbortController();
-  let signalName: NodeJS.Signals | null = null;
-  const onSignal = (sig: NodeJS.Signals): void => {
-    if (signalName === null) {
-      signalName = sig;
-      process.stderr.write(`\nofql-eval collect: ${sig} received: stopping; no file is written (again to quit at once)\n`);
-      controller.abort();
-    } else {
-      process.exit(exitCodeOfSignal(sig));
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const stop = abortOnSignals(controller, (sig) => process.stderr.write(`\nofql-eval collect: ${sig} received: stopping; no file is written (again to quit at once)\n`));
   const printer = progressPrinter(a.progress);
   try {
     const res = await collect({
@@ -641,6 +630,7 @@ async function runCollectCommand(a: CollectArgs): Promise<number> {
     return 0;
   } catch (err) {
     printer.stop();
+    const signalName = stop.received();
     if (signalName !== null) return exitCodeOfSignal(signalName);
     if (err instanceof UsageError || err instanceof PolicyLoadError || err instanceof RangeError) {
       process.stderr.write(`ofql-eval collect: error: ${err.message}\nRun 'ofql-eval collect --help' for usage.\n`);
@@ -649,8 +639,7 @@ async function runCollectCommand(a: CollectArgs): Promise<number> {
     process.stderr.write(`ofql-eval collect: error: ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stop.dispose();
   }
 }
 

@@ -4,7 +4,7 @@
  * document with the error. Shared by `ofql-eval baseline` and `ofql-eval regress` (the default
  * `run` command in src/cli.ts).
  */
-import { exitCodeOfSignal } from '../cli-errors.js';
+import { abortOnSignals } from '../cli-errors.js';
 import { type EvaluateOptions, EvaluationError, evaluate } from '../../eval/evaluate.js';
 import { type ProgressMode, createProgressReporter } from '../../eval/progress.js';
 import type { EvalResultDocument } from '../../eval/result.js';
@@ -29,23 +29,12 @@ export type CliEvaluateOptions = Omit<EvaluateOptions, 'signal' | 'onProgress' |
 export async function runEvaluationForCli(options: CliEvaluateOptions): Promise<CliEvaluation> {
   const { progress = 'auto', name = 'ofql-eval', stopMessage = 'stopping the workers', ...evalOptions } = options;
   const controller = new AbortController();
-  let signal: NodeJS.Signals | null = null;
   const reporter = createProgressReporter(progress);
   // More threads than cores only share them (each with its own MuJoCo heap): cap, and say so.
   if (evalOptions.workers !== undefined && !evalOptions.pool) {
     evalOptions.workers = capWorkers(evalOptions.workers, '--workers', (m) => reporter.log(`${name}: ${m}`));
   }
-  const onSignal = (sig: NodeJS.Signals): void => {
-    if (signal === null) {
-      signal = sig;
-      reporter.log(`\n${name}: ${sig} received: ${stopMessage} (again to quit at once)`);
-      controller.abort();
-    } else {
-      process.exit(exitCodeOfSignal(sig));
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const stop = abortOnSignals(controller, (sig) => reporter.log(`\n${name}: ${sig} received: ${stopMessage} (again to quit at once)`));
   let doc: EvalResultDocument;
   let failed: string | null = null;
   try {
@@ -66,9 +55,8 @@ export async function runEvaluationForCli(options: CliEvaluateOptions): Promise<
       throw err;
     }
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stop.dispose();
   }
   reporter.stop();
-  return { doc, failed, signal };
+  return { doc, failed, signal: stop.received() };
 }

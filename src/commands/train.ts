@@ -5,7 +5,7 @@
  * command line or hyper-parameter; 130 / 143 stopped by SIGINT / SIGTERM after writing a checkpoint
  * (a second signal exits at once, without one).
  */
-import { exitCodeOfSignal } from '../cli-errors.js';
+import { abortOnSignals, exitCodeOfSignal } from '../cli-errors.js';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
@@ -127,18 +127,7 @@ function builder(y: Argv): Argv<TrainArgs> {
 
 async function handler(a: TrainArgs, setExitCode: (code: number) => void): Promise<void> {
   const controller = new AbortController();
-  let signal: NodeJS.Signals | null = null;
-  const onSignal = (sig: NodeJS.Signals): void => {
-    if (signal === null) {
-      signal = sig;
-      controller.abort();
-    } else {
-      process.stderr.write(`\nofql-eval train: second ${sig}: exiting without a checkpoint\n`);
-      process.exit(exitCodeOfSignal(sig));
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const stop = abortOnSignals(controller, undefined, (sig) => process.stderr.write(`\nofql-eval train: second ${sig}: exiting without a checkpoint\n`));
   const overrides: TrainOverrides = {
     ...overridesOfArgs(a as unknown as Record<string, unknown>),
     ...(a['bc-only'] ? { eta: 0, trainCritic: false } : {}),
@@ -182,7 +171,7 @@ async function handler(a: TrainArgs, setExitCode: (code: number) => void): Promi
           `this step only: ${res.evaluateStepCommand}\n`,
       );
     }
-    setExitCode(res.interrupted ? (exitCodeOfSignal(signal)) : 0);
+    setExitCode(res.interrupted ? exitCodeOfSignal(stop.received()) : 0);
   } catch (err) {
     if (err instanceof TrainError || err instanceof DatasetError || err instanceof CheckpointError || err instanceof BackendUnavailableError || err instanceof OfqlConfigError) {
       process.stderr.write(`ofql-eval train: error: ${err.message}\n`);
@@ -191,8 +180,7 @@ async function handler(a: TrainArgs, setExitCode: (code: number) => void): Promi
     }
     throw err;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stop.dispose();
   }
 }
 
