@@ -7,6 +7,11 @@ import type { Progress } from './evaluate.js';
 
 export type ProgressMode = 'auto' | 'bar' | 'lines' | 'off';
 
+/** What `auto` means on this stream: a bar on a terminal, plain lines otherwise (every command's --progress). */
+export function resolveProgressMode(mode: ProgressMode, stream: NodeJS.WriteStream = process.stderr): Exclude<ProgressMode, 'auto'> {
+  return mode === 'auto' ? (stream.isTTY ? 'bar' : 'lines') : mode;
+}
+
 export interface ProgressReporter {
   update(p: Progress): void;
   /** Final update; removes the bar. */
@@ -20,7 +25,7 @@ export function createProgressReporter(
   stream: NodeJS.WriteStream = process.stderr,
   intervalMs = 5000,
 ): ProgressReporter {
-  const resolved = mode === 'auto' ? (stream.isTTY ? 'bar' : 'lines') : mode;
+  const resolved = resolveProgressMode(mode, stream);
   if (resolved === 'off') return { update() {}, stop() {}, log: (m) => stream.write(`${m}\n`) };
   if (resolved === 'lines') return new LineReporter(stream, intervalMs);
   return new BarReporter(stream);

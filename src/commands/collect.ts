@@ -31,6 +31,7 @@ import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError, abortOnSignals, exitCodeOfSignal } from '../cli-errors.js';
+import { resolveProgressMode } from '../../eval/progress.js';
 import { D4rlWriter, packageVersion, type D4rlRows } from '../data/d4rl-writer.js';
 import type { MetadataValue } from '../data/d4rl-hdf5.js';
 import { namesTrainingRun, type ResolvedCheckpointDir } from '../checkpoint/run-dir.js';
@@ -544,7 +545,7 @@ interface CollectArgs {
 }
 
 function progressPrinter(mode: CollectArgs['progress']): { update(p: CollectProgress): void; stop(): void } {
-  const resolved = mode === 'auto' ? (process.stderr.isTTY ? 'bar' : 'lines') : mode;
+  const resolved = resolveProgressMode(mode);
   const rate = (p: CollectProgress): string => Math.round(p.elapsedSeconds > 0 ? p.rows / p.elapsedSeconds : 0).toLocaleString('en-US');
   if (resolved === 'off') return { update() {}, stop() {} };
   if (resolved === 'lines') {

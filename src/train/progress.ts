@@ -3,9 +3,11 @@
  * otherwise plain lines (one per metrics line, at most one every `minIntervalMs`, plus a heartbeat),
  * for logs.
  */
+import { type ProgressMode, resolveProgressMode } from '../../eval/progress.js';
 import cliProgress from 'cli-progress';
 
-export type TrainProgressMode = 'auto' | 'bar' | 'lines' | 'off';
+/** The --progress modes (eval/progress.ts). */
+export type TrainProgressMode = ProgressMode;
 
 export interface TrainProgress {
   step: number;
@@ -42,7 +44,7 @@ export function createTrainProgress(
   stream: NodeJS.WriteStream = process.stderr,
   options: { minIntervalMs?: number; heartbeatMs?: number; sink?: (message: string) => void } = {},
 ): TrainProgressReporter {
-  const resolved = mode === 'auto' ? (stream.isTTY ? 'bar' : 'lines') : mode;
+  const resolved = resolveProgressMode(mode, stream);
   const sink = options.sink ?? ((m: string) => void stream.write(`${m}\n`));
   if (resolved === 'off') return { update() {}, stop() {}, log: sink };
   if (resolved === 'lines') return new LineReporter(stream, options.minIntervalMs ?? 2000, options.heartbeatMs ?? 60_000, sink);
