@@ -74,3 +74,11 @@ export function abortOnSignals(
     },
   };
 }
+
+/** A flag that must be one integer >= min (UsageError naming the flag otherwise). `flag` includes the dashes. */
+export function checkIntFlag(v: unknown, flag: string, min: number): void {
+  if (Array.isArray(v)) throw new UsageError(`${flag} was given more than once`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
+    throw new UsageError(`${flag} must be an integer >= ${min}, got ${typeof v === 'number' && Number.isNaN(v) ? 'something that is not a number' : String(v)}`);
+  }
+}

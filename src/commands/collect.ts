@@ -30,7 +30,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import type { Argv, CommandModule } from 'yargs';
-import { UsageError, abortOnSignals, exitCodeOfSignal } from '../cli-errors.js';
+import { UsageError, abortOnSignals, checkIntFlag, exitCodeOfSignal } from '../cli-errors.js';
 import { resolveProgressMode } from '../../eval/progress.js';
 import { D4rlWriter, packageVersion, type D4rlRows } from '../data/d4rl-writer.js';
 import type { MetadataValue } from '../data/d4rl-hdf5.js';
@@ -225,11 +225,6 @@ function resolveCkpt(ckpt: string, cwd: string): string {
   return existsSync(abs) ? abs : ckpt;
 }
 
-function checkInt(v: unknown, name: string, min: number): void {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
-    throw new UsageError(`${name} must be an integer >= ${min}, got ${typeof v === 'number' && Number.isNaN(v) ? 'something that is not a number' : String(v)}`);
-  }
-}
 
 /** Throws UsageError for an unusable setting (the CLI's checks). */
 export function checkCollectOptions(o: CollectRunOptions): void {
@@ -240,7 +235,7 @@ export function checkCollectOptions(o: CollectRunOptions): void {
     throw new UsageError((err as Error).message);
   }
   if (!entry.task) throw new UsageError(`--env ${o.env} cannot be simulated (known for score normalisation only); collect simulates ${SIMULATED_HINT}`);
-  checkInt(o.steps, '--steps', 1);
+  checkIntFlag(o.steps, '--steps', 1);
   const noise = o.actionNoise ?? 0;
   if (typeof noise !== 'number' || !Number.isFinite(noise) || noise < 0) throw new UsageError(`--action-noise must be a number >= 0, got ${String(noise)}`);
   const eps = o.epsilon ?? 0;
@@ -250,16 +245,16 @@ export function checkCollectOptions(o: CollectRunOptions): void {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  if (o.workers !== undefined) checkInt(o.workers, '--workers', 1);
+  if (o.workers !== undefined) checkIntFlag(o.workers, '--workers', 1);
   if (o.batchSize !== undefined) {
-    checkInt(o.batchSize, '--batch-size', 1);
+    checkIntFlag(o.batchSize, '--batch-size', 1);
     if (o.batchSize > MAX_ENV_BATCH_SIZE) {
       throw new UsageError(`--batch-size ${o.batchSize} is more than the limit of ${MAX_ENV_BATCH_SIZE} environments per worker (one worker's MuJoCo heap holds about 150; use more workers instead)`);
     }
   }
-  if (o.chunkSize !== undefined) checkInt(o.chunkSize, 'chunk size', 1);
+  if (o.chunkSize !== undefined) checkIntFlag(o.chunkSize, 'chunk size', 1);
   if (o.maxEpisodeSteps !== undefined) {
-    checkInt(o.maxEpisodeSteps, '--max-episode-steps', 1);
+    checkIntFlag(o.maxEpisodeSteps, '--max-episode-steps', 1);
     if (o.maxEpisodeSteps > MAX_EPISODE_STEPS) {
       throw new UsageError(`--max-episode-steps ${o.maxEpisodeSteps} is more than the limit of ${MAX_EPISODE_STEPS} steps (each env slot buffers a whole episode)`);
     }

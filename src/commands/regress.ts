@@ -19,7 +19,7 @@
 import { userPath } from '../paths.js';
 import { readFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
-import { UsageError, exitCodeOfSignal } from '../cli-errors.js';
+import { UsageError, checkIntFlag, exitCodeOfSignal } from '../cli-errors.js';
 import {
   type BaselineDocument,
   BaselineFormatError,
@@ -190,10 +190,7 @@ function checkFlags(a: Record<string, unknown>): true {
   for (const [name, min] of INT_FLAGS) {
     const v = a[name];
     if (v === undefined) continue;
-    if (Array.isArray(v)) throw new UsageError(`--${name} was given more than once`);
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
-      throw new UsageError(`--${name} must be an integer >= ${min}, got ${Number.isNaN(v) ? 'something that is not a number' : String(v)}`);
-    }
+    checkIntFlag(v, `--${name}`, min);
   }
   for (const name of SINGLE_FLAGS) if (Array.isArray(a[name])) throw new UsageError(`--${name} was given more than once`);
   if (Array.isArray(a.env) && a.env.some((e) => typeof e !== 'string' || e.trim() === '')) throw new UsageError('--env needs a value');

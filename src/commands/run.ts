@@ -14,7 +14,7 @@ import { toJson } from '../../eval/result.js';
 import { parseShard } from '../../eval/schedule.js';
 import { SUITES } from '../../eval/suites.js';
 import { describeResolution } from '../checkpoint/run-dir.js';
-import { EXIT, UsageError, warn, write, exitCodeOfSignal } from '../cli-errors.js';
+import { EXIT, UsageError, checkIntFlag, exitCodeOfSignal, warn, write } from '../cli-errors.js';
 import { DEFAULT_MAX_EPISODE_STEPS } from '../make-env.js';
 import { checkOutputFile, writeOutputReported } from '../output-path.js';
 import { POLICY_KIND_OPTIONS, checkPolicyArgs, givenKindFlags, preparePolicy } from '../policy/kinds.js';
@@ -198,10 +198,7 @@ function builder(y: Argv<object>) {
         const a = parsed as unknown as RunArgs; // the kind options' index signature hides the named flags' types
         for (const [name, min] of INT_OPTIONS) {
           const v = (a as unknown as Record<string, unknown>)[name];
-          if (Array.isArray(v)) usageFail(`--${name} was given more than once`);
-          if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
-            usageFail(`--${name} must be an integer >= ${min}, got ${Number.isNaN(v) ? 'something that is not a number' : String(v)}`);
-          }
+          checkIntFlag(v, `--${name}`, min);
         }
         for (const name of ['policy', 'ckpt', 'shard', 'json'] as const) {
           if (Array.isArray(a[name])) usageFail(`--${name} was given more than once`);
