@@ -18,7 +18,7 @@
  *   (complete: false, interrupted: true) is returned.
  * A failed run throws `EvaluationError`, whose `.result` is the partial document.
  */
-import { userPath } from '../src/paths.js';
+import { pluginCheckpoint } from '../src/paths.js';
 import { sha256File, sha256FileSync } from '../src/hash.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
@@ -578,8 +578,7 @@ function resolveCkpt(ckpt: string | undefined, cwd: string, ref: PolicyRef): Res
   if (ckpt === undefined) return null;
   if (ckpt.trim() === '') throw new RangeError('--ckpt is empty');
   if (isOfqlPolicyRef(ref)) return resolveOfqlCheckpoint(ckpt, cwd);
-  const abs = userPath(ckpt, cwd);
-  return { given: ckpt, dir: existsSync(abs) ? abs : ckpt, run: null, step: null, via: 'checkpoint' };
+  return { given: ckpt, dir: pluginCheckpoint(ckpt, cwd), run: null, step: null, via: 'checkpoint' };
 }
 
 

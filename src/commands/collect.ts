@@ -22,7 +22,7 @@
  * in episode order, so the file does not depend on `--workers` or `--batch-size`.
  * The writer writes a hidden temp file and renames it into place at the end (atomic).
  */
-import { userPath } from '../paths.js';
+import { pluginCheckpoint } from '../paths.js';
 import { sha256FileSync } from '../hash.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
@@ -221,8 +221,7 @@ export async function resolveCollectPolicy(
 
 function resolveCkpt(ckpt: string, cwd: string): string {
   if (ckpt.trim() === '') throw new UsageError('--ckpt is empty');
-  const abs = userPath(ckpt, cwd);
-  return existsSync(abs) ? abs : ckpt;
+  return pluginCheckpoint(ckpt, cwd);
 }
 
 
