@@ -53,7 +53,7 @@ export {
   type BaselineSettings,
   type BaselineSource,
   type CheckpointDigest,
-} from './baseline.js';
+} from './gate/baseline.js';
 export {
   welchTTest,
   decide,
@@ -78,5 +78,5 @@ export {
   type RegressReport,
   type RegressOptions,
   type Correction,
-} from './regress.js';
-export { toJUnitXml, errorJUnitXml, escapeXml } from './junit.js';
+} from './gate/compare.js';
+export { toJUnitXml, errorJUnitXml, escapeXml } from './gate/junit.js';

@@ -268,7 +268,7 @@ export function toJson(doc: EvalResultDocument): string {
 }
 
 /**
- * JSON text of any value in the layout of toJson (also used for baseline files, eval/baseline.ts):
+ * JSON text of any value in the layout of toJson (also used for baseline files, eval/gate/baseline.ts):
  * 2-space indentation, arrays of scalars on one line, non-finite numbers as null.
  */
 export function prettyJson(v: unknown, indent = ''): string {

@@ -4,7 +4,7 @@
 #      baseline in eval/baselines/ (ofql-eval regress: one-sided Welch t-test, alpha 0.01, min effect 2);
 #      it must pass;
 #   2. negative control: a deliberately degraded copy of the hopper checkpoint (actor weights + noise,
-#      eval/negative-control.ts) must be reported as a regression (exit 1, not 0 and not 2).
+#      eval/gate/negative-control.ts) must be reported as a regression (exit 1, not 0 and not 2).
 # GATE_EPISODES (default 100) episodes per checkpoint; reports (Markdown, JUnit XML, JSON) go to
 # GATE_OUT (default: a temporary directory).
 set -euo pipefail

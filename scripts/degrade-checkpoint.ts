@@ -1,11 +1,11 @@
 /**
  * Negative control of the regression gate (.ci/run, scripts/ci-gate.sh): write a degraded copy of
- * an OFQL checkpoint (eval/negative-control.ts), which `ofql-eval regress` must report as a regression.
+ * an OFQL checkpoint (eval/gate/negative-control.ts), which `ofql-eval regress` must report as a regression.
  *
  *   node dist/scripts/degrade-checkpoint.js --in eval/checkpoints/ofql-hopper-medium --out /tmp/bad --scale 0.5 --seed 0
  */
 import { parseArgs } from 'node:util';
-import { degradeOfqlCheckpoint } from '../eval/negative-control.js';
+import { degradeOfqlCheckpoint } from '../eval/gate/negative-control.js';
 
 const { values } = parseArgs({
   options: {

@@ -8,9 +8,9 @@ import { closeSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openS
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BaselineFormatError, baselineFromResult, checkBaselineDocument } from '../eval/baseline.js';
+import { BaselineFormatError, baselineFromResult, checkBaselineDocument } from '../eval/gate/baseline.js';
 import { EvaluationError, evaluate } from '../eval/evaluate.js';
-import { RegressInputError, RegressMismatchError, checkComparable, welchTTest } from '../eval/regress.js';
+import { RegressInputError, RegressMismatchError, checkComparable, welchTTest } from '../eval/gate/compare.js';
 import { type EvalResultDocument, readResultFile, resultConsistencyProblems, writeResultFile } from '../eval/result.js';
 import { CheckpointError } from '../src/checkpoint/errors.js';
 import { readSafetensorsFile } from '../src/checkpoint/safetensors.js';

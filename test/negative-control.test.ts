@@ -1,12 +1,12 @@
 /**
- * The gate's negative control (eval/negative-control.ts): a degraded OFQL checkpoint changes only
+ * The gate's negative control (eval/gate/negative-control.ts): a degraded OFQL checkpoint changes only
  * the actors, by the requested relative amount, deterministically, and says so in its config.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { degradeOfqlCheckpoint } from '../eval/negative-control.js';
+import { degradeOfqlCheckpoint } from '../eval/gate/negative-control.js';
 import { readCheckpointDir } from '../src/checkpoint/checkpoint-dir.js';
 import { makeOfqlConfig } from '../src/ofql/config.js';
 import { saveOfqlCheckpoint, loadOfqlCheckpoint } from '../src/ofql/checkpoint.js';

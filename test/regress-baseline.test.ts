@@ -1,4 +1,4 @@
-/** Baseline documents (eval/baseline.ts): round trip, validation, checkpoint digests. */
+/** Baseline documents (eval/gate/baseline.ts): round trip, validation, checkpoint digests. */
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,7 @@ import {
   digestCheckpoint,
   readBaselineFile,
   writeBaselineFile,
-} from '../eval/baseline.js';
+} from '../eval/gate/baseline.js';
 import { writeResultFile } from '../eval/result.js';
 import { scoresAround, syntheticResult } from './regress-helpers.js';
 

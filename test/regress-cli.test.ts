@@ -7,8 +7,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { BaselineDocument } from '../eval/baseline.js';
-import type { RegressReport } from '../eval/regress.js';
+import type { BaselineDocument } from '../eval/gate/baseline.js';
+import type { RegressReport } from '../eval/gate/compare.js';
 import { ROOT } from './eval-helpers.js';
 import { findAll, parseXml, scoresAround, writeSynthetic } from './regress-helpers.js';
 

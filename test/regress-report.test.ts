@@ -1,8 +1,8 @@
 /** Reports of the regression gate: JUnit XML (parsed back), Markdown and JSON. */
 import { describe, expect, it } from 'vitest';
-import { baselineFromResult } from '../eval/baseline.js';
-import { errorJUnitXml, escapeXml, toJUnitXml } from '../eval/junit.js';
-import { formatErrorMarkdown, formatMarkdown, formatText, regress, reportToJson } from '../eval/regress.js';
+import { baselineFromResult } from '../eval/gate/baseline.js';
+import { errorJUnitXml, escapeXml, toJUnitXml } from '../eval/gate/junit.js';
+import { formatErrorMarkdown, formatMarkdown, formatText, regress, reportToJson } from '../eval/gate/compare.js';
 import { findAll, parseXml, scoresAround, syntheticResult } from './regress-helpers.js';
 
 const ENVS = ['hopper-medium-v2', 'walker2d-medium-v2', 'halfcheetah-medium-v2'];

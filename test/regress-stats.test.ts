@@ -1,5 +1,5 @@
 /**
- * The regression gate's statistics and decision rule (eval/regress.ts), in process.
+ * The regression gate's statistics and decision rule (eval/gate/compare.ts), in process.
  *
  * Reference numbers: worked by hand from the formulas below, and checked with SciPy 1.17.1:
  *   scipy.stats.ttest_ind(new, base, equal_var=False, alternative='less')  -> statistic, pvalue, df
@@ -8,7 +8,7 @@
  *   df = (v_b + v_n)^2 / (v_b^2/(n_b - 1) + v_n^2/(n_n - 1)), p = P(T_df <= t).
  */
 import { describe, expect, it } from 'vitest';
-import { baselineFromResult } from '../eval/baseline.js';
+import { baselineFromResult } from '../eval/gate/baseline.js';
 import {
   RegressInputError,
   RegressMismatchError,
@@ -20,7 +20,7 @@ import {
   regress,
   resolveDecisionOptions,
   welchTTest,
-} from '../eval/regress.js';
+} from '../eval/gate/compare.js';
 import { scoresAround, syntheticResult } from './regress-helpers.js';
 
 const range = (a: number, b: number): number[] => Array.from({ length: b - a + 1 }, (_, i) => a + i);

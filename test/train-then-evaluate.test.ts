@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BaselineDocument } from '../eval/baseline.js';
+import type { BaselineDocument } from '../eval/gate/baseline.js';
 import type { EvalResultDocument } from '../eval/result.js';
 import { readD4rlFile } from '../src/data/index.js';
 import { ROOT } from './eval-helpers.js';

@@ -28,10 +28,10 @@ import {
   readBaselineFile,
   sha256,
   baselineToJson,
-} from '../../eval/baseline.js';
+} from '../../eval/gate/baseline.js';
 import { DEFAULT_BATCH_SIZE, DEFAULT_EPISODES, DEFAULT_POLICY_TIMEOUT_MS } from '../../eval/evaluate.js';
 import { formatSummary } from '../../eval/format.js';
-import { errorJUnitXml, toJUnitXml } from '../../eval/junit.js';
+import { errorJUnitXml, toJUnitXml } from '../../eval/gate/junit.js';
 import { defaultWorkerCount } from '../../eval/pool.js';
 import type { ProgressMode } from '../../eval/progress.js';
 import {
@@ -45,7 +45,7 @@ import {
   regress,
   reportToJson,
   resolveDecisionOptions,
-} from '../../eval/regress.js';
+} from '../../eval/gate/compare.js';
 import { type EvalResultDocument, ResultFormatError, readResultFile, toJson } from '../../eval/result.js';
 import { OutputPathError, checkNotAnInput, checkOutputFile, writeOutputReported } from '../output-path.js';
 import { EnvListError } from '../../eval/suites.js';

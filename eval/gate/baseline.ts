@@ -12,12 +12,12 @@
  * Compatibility: readers check `kind` and `schemaVersion`; a change that removes or redefines a
  * field bumps `schemaVersion`, new fields may be added within version 1.
  */
-import { sha256Hex } from '../src/hash.js';
+import { sha256Hex } from '../../src/hash.js';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { MAX_ABS_SCORE } from '../src/limits.js';
-import { mean, meanConfidenceInterval, sampleStd } from '../src/stats.js';
-import { type EvalResultDocument, type PolicyInfo, type RunSettings, prettyJson, resultConsistencyProblems, writeFileAtomic } from './result.js';
+import { MAX_ABS_SCORE } from '../../src/limits.js';
+import { mean, meanConfidenceInterval, sampleStd } from '../../src/stats.js';
+import { type EvalResultDocument, type PolicyInfo, type RunSettings, prettyJson, resultConsistencyProblems, writeFileAtomic } from '../result.js';
 
 export { prettyJson };
 

@@ -4,7 +4,7 @@
  * the common one read by GitHub / GitLab / Jenkins test reporters (testsuites > testsuite >
  * testcase, failures counted on both levels).
  */
-import { type EnvComparison, type RegressReport, fmt, fmtP, fmtT } from './regress.js';
+import { type EnvComparison, type RegressReport, fmt, fmtP, fmtT } from './compare.js';
 
 /**
  * Escape text for XML 1.0 character data and attribute values: & < > " ' become entities,

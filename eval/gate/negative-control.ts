@@ -6,10 +6,10 @@
  * cannot be mistaken for a trained checkpoint.
  */
 import { resolve } from 'node:path';
-import { readCheckpointDir, writeCheckpointDir, type CheckpointConfig } from '../src/checkpoint/checkpoint-dir.js';
-import type { TensorInput } from '../src/checkpoint/safetensors.js';
-import { OFQL_CHECKPOINT_FORMAT } from '../src/checkpoint/checkpoint-dir.js';
-import { Rng, assertSeed } from '../src/rng.js';
+import { readCheckpointDir, writeCheckpointDir, type CheckpointConfig } from '../../src/checkpoint/checkpoint-dir.js';
+import type { TensorInput } from '../../src/checkpoint/safetensors.js';
+import { OFQL_CHECKPOINT_FORMAT } from '../../src/checkpoint/checkpoint-dir.js';
+import { Rng, assertSeed } from '../../src/rng.js';
 
 /** Tensor-name prefixes of the two actors (src/ofql/networks.ts actorNamedParams). */
 const ACTOR_PREFIXES = ['actor.', 'ema_actor.'] as const;

@@ -23,10 +23,10 @@
  * made by the min-effect alone. When only one sample is constant the formulas above apply as they
  * are (df = n - 1 of the other sample).
  */
-import { mean, meanConfidenceInterval, sampleStd, tCdf, tQuantile } from '../src/stats.js';
+import { mean, meanConfidenceInterval, sampleStd, tCdf, tQuantile } from '../../src/stats.js';
 import type { BaselineDocument } from './baseline.js';
-import { type EvalResultDocument, resultConsistencyProblems } from './result.js';
-import { MAX_ABS_SCORE } from '../src/limits.js';
+import { type EvalResultDocument, resultConsistencyProblems } from '../result.js';
+import { MAX_ABS_SCORE } from '../../src/limits.js';
 
 export const REGRESS_REPORT_KIND = 'ofql-eval/regress-report';
 export const REGRESS_REPORT_SCHEMA_VERSION = 1;
