@@ -248,9 +248,9 @@ async function main(): Promise<void> {
   const onnxFile = join(os.tmpdir(), `ofql-bench-${process.pid}.onnx`);
   await exportOfqlOnnx({ ckpt: OFQL_CKPT, out: onnxFile });
   const ofqlRuns: Array<[string, PolicyUnderTest, number]> = [
-    ['evaluate, OFQL checkpoint, one-step, backend onnx (default)', { policy: ofqlPolicyRef({ backend: 'onnx' }), ckpt: OFQL_CKPT }, 1],
-    ['evaluate, OFQL checkpoint, one-step, backend onnx (default)', { policy: ofqlPolicyRef({ backend: 'onnx' }), ckpt: OFQL_CKPT }, 2],
-    ['evaluate, OFQL checkpoint, one-step, backend wasm (TF.js)', { policy: ofqlPolicyRef({ backend: 'wasm' }), ckpt: OFQL_CKPT }, 1],
+    ['evaluate, OFQL checkpoint, one-step, backend onnx', { policy: ofqlPolicyRef({ backend: 'onnx' }), ckpt: OFQL_CKPT }, 1],
+    ['evaluate, OFQL checkpoint, one-step, backend onnx', { policy: ofqlPolicyRef({ backend: 'onnx' }), ckpt: OFQL_CKPT }, 2],
+    ['evaluate, OFQL checkpoint, one-step, backend wasm (TF.js, the default)', { policy: ofqlPolicyRef({ backend: 'wasm' }), ckpt: OFQL_CKPT }, 1],
     ['evaluate, ONNX policy file (the exported OFQL actor)', { policy: (await preparePolicy({ policy: onnxFile, env: [ENV] })).ref }, 1],
   ];
   for (const [name, policy, w] of ofqlRuns) {

@@ -301,6 +301,7 @@ export async function collectRows(
   let nextChunk = 0;
   let nextToWrite = 0;
   let inFlight = 0;
+  const running = new Set<Promise<unknown>>();
   let failure: unknown;
   let finished = false;
 
@@ -365,7 +366,10 @@ export async function collectRows(
           const c = nextChunk++;
           const eps = Array.from({ length: chunkSize }, (_, j) => c * chunkSize + j);
           inFlight++;
-          pool.collect(config, eps).then(
+          const task = pool.collect(config, eps);
+          running.add(task);
+          void task.finally(() => running.delete(task)).catch(() => undefined);
+          task.then(
             (data) => {
               inFlight--;
               if (finished) return;
@@ -392,6 +396,9 @@ export async function collectRows(
     });
   } finally {
     if (ticker) clearInterval(ticker);
+    // Let tasks still running finish before the workers go: a worker terminated inside an
+    // onnxruntime call (--backend onnx, ONNX policies) aborts the whole process.
+    if (failure === undefined) await Promise.allSettled([...running]);
     if (!options.pool) await pool.destroy();
   }
   options.onProgress?.(progress());
