@@ -281,14 +281,34 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResultDocu
   // Stopping terminates the workers. An owned pool is destroyed outright rather than having its
   // tasks aborted: Piscina replaces a worker killed by an abort, and a replacement started
   // after destroy() would be left running.
-  const stop = (): void => {
-    stopping = true;
+  const terminate = (): void => {
     for (const f of inFlight) {
       f.abortReason ??= 'stop';
       if (f.ownPool) void f.ownPool.destroy();
       else if (!ownsPool) f.controller.abort(new Error('evaluation stopped'));
     }
     if (ownsPool) void pool?.destroy();
+  };
+  // Stopping first asks every running chunk to return at its next step (WATCH.stop), and
+  // terminates the workers only if some are still busy after STOP_GRACE_MS (a hung act()), or
+  // after STOP_LOAD_GRACE_MS while a worker is still building its policy (a factory in the middle
+  // of creating an onnxruntime session must not be terminated either).
+  let stopTimer: NodeJS.Timeout | undefined;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    for (const f of inFlight) new Float64Array(f.watch, 0, WATCH.headerSlots)[WATCH.stop] = 1;
+    const stoppedAt = Date.now();
+    stopTimer = setInterval(() => {
+      if (inFlight.size === 0) return clearInterval(stopTimer);
+      const waited = Date.now() - stoppedAt;
+      const loading = [...inFlight].some((f) => f.abortReason !== 'timeout' && new Float64Array(f.watch, 0, WATCH.headerSlots)[WATCH.loadStart] > 0);
+      if (waited >= (loading ? STOP_LOAD_GRACE_MS : STOP_GRACE_MS)) {
+        clearInterval(stopTimer);
+        terminate();
+      }
+    }, STOP_POLL_MS);
+    stopTimer.unref();
   };
   const fail = (message: string): void => {
     failure ??= message;
@@ -452,6 +472,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResultDocu
     pump();
   });
   options.signal?.removeEventListener('abort', onAbort);
+  if (stopTimer) clearInterval(stopTimer);
   // Give a worker's error that was sent right after its last answer the time to arrive.
   if (pool && !stopping) await new Promise((r) => setTimeout(r, IDLE_ERROR_SETTLE_MS));
   if (pool && ownsPool) await pool.destroy();
@@ -487,6 +508,12 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResultDocu
   if (failure !== null) throw new EvaluationError(failure, doc);
   return doc;
 }
+
+/** How long a stopping run waits for running chunks to return before it terminates their workers (ms). */
+const STOP_GRACE_MS = 300;
+/** The same while a worker is still inside its policy factory (ms). */
+const STOP_LOAD_GRACE_MS = 5000;
+const STOP_POLL_MS = 25;
 
 /** How long a finished run waits for late worker errors before the pool goes (ms; see onIdleError). */
 const IDLE_ERROR_SETTLE_MS = 25;

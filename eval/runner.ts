@@ -114,8 +114,14 @@ export const WATCH = {
   episodesDone: 3,
   /** Date.now() when the worker began building envs + policy (factory), 0 when not. */
   loadStart: 4,
+  /**
+   * Set (non-zero) by the main thread to stop the chunk: the runner returns the episodes finished
+   * so far at its next step, so that a stopping run need not terminate a worker in the middle of a
+   * policy call (onnxruntime-node aborts the whole process when that happens).
+   */
+  stop: 5,
   /** Float64 slots before the Int32 episode-id list. */
-  headerSlots: 5,
+  headerSlots: 6,
 } as const;
 
 export function watchBufferBytes(batchSize: number): number {
@@ -235,6 +241,7 @@ export class EpisodeRunner {
 
     try {
       for (;;) {
+        if (watchHead && watchHead[WATCH.stop] !== 0) break;
         // Gather the running slots (row r of the batch = slot rowSlot[r]).
         let n = 0;
         for (let s = 0; s < B; s++) {
