@@ -248,9 +248,9 @@ async function main(): Promise<void> {
   const onnxFile = join(os.tmpdir(), `ofql-bench-${process.pid}.onnx`);
   await exportOfqlOnnx({ ckpt: OFQL_CKPT, out: onnxFile });
   const ofqlRuns: Array<[string, PolicyUnderTest, number]> = [
-    ['evaluate, OFQL checkpoint, one-step, backend onnx', { policy: ofqlPolicyRef({ backend: 'onnx' }), ckpt: OFQL_CKPT }, 1],
-    ['evaluate, OFQL checkpoint, one-step, backend onnx', { policy: ofqlPolicyRef({ backend: 'onnx' }), ckpt: OFQL_CKPT }, 2],
-    ['evaluate, OFQL checkpoint, one-step, backend wasm (TF.js, the default)', { policy: ofqlPolicyRef({ backend: 'wasm' }), ckpt: OFQL_CKPT }, 1],
+    ['evaluate, OFQL checkpoint, one-step, backend onnx (default)', { policy: ofqlPolicyRef({ backend: 'onnx' }), ckpt: OFQL_CKPT }, 1],
+    ['evaluate, OFQL checkpoint, one-step, backend onnx (default)', { policy: ofqlPolicyRef({ backend: 'onnx' }), ckpt: OFQL_CKPT }, 2],
+    ['evaluate, OFQL checkpoint, one-step, backend wasm (TF.js)', { policy: ofqlPolicyRef({ backend: 'wasm' }), ckpt: OFQL_CKPT }, 1],
     ['evaluate, ONNX policy file (the exported OFQL actor)', { policy: (await preparePolicy({ policy: onnxFile, env: [ENV] })).ref }, 1],
   ];
   for (const [name, policy, w] of ofqlRuns) {
@@ -283,7 +283,7 @@ async function main(): Promise<void> {
     randomTwoVsOne: twoR.rate / oneR.rate,
   };
   // An OFQL checkpoint's evaluation against the zero policy's on one worker (goal >= 0.85: the policy's share <= 15 %).
-  const ofqlOne = rows.find((r) => r.name.startsWith('evaluate, OFQL checkpoint, one-step, backend onnx') && r.workers === 1)!;
+  const ofqlOne = rows.find((r) => r.name.startsWith('evaluate, OFQL checkpoint, one-step, backend onnx (default)') && r.workers === 1)!;
   const ofqlWasm = rows.find((r) => r.name.startsWith('evaluate, OFQL checkpoint, one-step, backend wasm'))!;
   const load1 = os.loadavg();
   const fmt = (x: number, d = 0): string => x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });

@@ -54,7 +54,7 @@ describe('ofql-eval --ckpt <OFQL checkpoint>', () => {
     expect(res.envId).toBe('hopper-medium-v2');
     expect(res.returns).toHaveLength(4);
     expect(res.returns.every(Number.isFinite)).toBe(true);
-    expect(res.policyDescription).toMatch(/^OFQL checkpoint .*ckpt \(step 0, trained on hopper-medium-v2\), sampler one-step, actor ema, backend wasm$/);
+    expect(res.policyDescription).toMatch(/^OFQL checkpoint .*ckpt \(step 0, trained on hopper-medium-v2\), sampler one-step, actor ema, backend onnx \(onnxruntime [\d.]+ CPU\)$/);
 
     const r1 = await cli([...common, '--workers', '1', '--json', join(dir, 'w1.json')]);
     expect(r1.code, r1.stderr).toBe(0);

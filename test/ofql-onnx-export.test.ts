@@ -62,13 +62,10 @@ describe('the one-step actor on onnxruntime', () => {
     expect(new Set(Array.from(onnx).map((v) => v.toFixed(3))).size).toBeGreaterThan(n); // not a constant output
   });
 
-  it('runs with --backend onnx (TF.js stays the default), and refuses the critic-ranked samplers', async () => {
-    const p = await createOfqlCheckpointPolicy(HOPPER, { backend: 'onnx' });
+  it('is the default backend of the one-step sampler, and refuses the critic-ranked samplers', async () => {
+    const p = await createOfqlCheckpointPolicy(HOPPER, {});
     expect(p.description).toMatch(/sampler one-step, actor ema, backend onnx/);
     await p.close?.();
-    const d = await createOfqlCheckpointPolicy(HOPPER, {});
-    expect(d.description).toMatch(/backend wasm$/);
-    await d.close?.();
     await expect(createOfqlCheckpointPolicy(HOPPER, { backend: 'onnx', sampler: 'dql' })).rejects.toThrow(/--backend onnx runs the one-step sampler only/);
   });
 

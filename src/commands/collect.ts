@@ -398,7 +398,8 @@ export async function collectRows(
     if (ticker) clearInterval(ticker);
     // Let tasks still running finish before the workers go: a worker terminated inside an
     // onnxruntime call (--backend onnx, ONNX policies) aborts the whole process.
-    if (failure === undefined) await Promise.allSettled([...running]);
+    // Bounded: a task stuck in a hung policy is terminated after COLLECT_STOP_GRACE_MS.
+    await Promise.race([Promise.allSettled([...running]), new Promise((r) => setTimeout(r, COLLECT_STOP_GRACE_MS).unref())]);
     if (!options.pool) await pool.destroy();
   }
   options.onProgress?.(progress());
@@ -648,6 +649,9 @@ async function runCollectCommand(a: CollectArgs): Promise<number> {
 const SINGLE = ['env', 'policy', 'ckpt', 'steps', 'action-noise', 'epsilon', 'seed', 'out', 'workers', 'batch-size', 'max-episode-steps'] as const;
 
 /** The `collect` subcommand for yargs; `setExitCode` receives the command's exit code. */
+/** How long collect waits for its running tasks before terminating the workers (ms). */
+const COLLECT_STOP_GRACE_MS = 10_000;
+
 export function collectCommand(setExitCode: (code: number) => void): CommandModule<object, CollectArgs> {
   return {
     command: 'collect',

@@ -4,11 +4,11 @@
  * or a PyTorch OFQL state dict (`--ckpt actor.pth [--critic critic.pth]`, also `.pt` and
  * torch-layout `.safetensors`; src/ofql/torch-state-dict.ts reads it directly, nothing executed).
  *
- * Each worker thread calls the default export once per environment. With `--backend onnx` the
- * one-step actor is turned into an ONNX graph in memory (src/ofql/onnx-export.ts; no file is
- * written) and run on onnxruntime's CPU provider with one thread, several times faster than
- * TensorFlow.js at these sizes (docs/benchmarks.md). Otherwise (the default, and every sampler)
- * the TensorFlow.js backend (`--backend wasm|cpu|tensorflow`) is initialised in the thread, load the checkpoint (evaluation only: the optimizer file is not read), and build the
+ * Each worker thread calls the default export once per environment. The one-step sampler runs,
+ * by default, on onnxruntime: the actor is turned into an ONNX graph in memory
+ * (src/ofql/onnx-export.ts; no file is written) and run on the CPU provider with one thread,
+ * several times faster than TensorFlow.js at these sizes (docs/benchmarks.md). The other samplers,
+ * and `--backend wasm|cpu|tensorflow`, initialise that TensorFlow.js backend in the thread, load the checkpoint (evaluation only: the optimizer file is not read), and build the
  * sampler. Options come from `createOfqlCheckpointPolicy(spec, options)` when used as a library,
  * or, for the default export (what the CLI's workers load), from `spec.options`: the options the
  * PolicyRef carries (src/policy/ofql-cli.ts builds it).
@@ -44,7 +44,7 @@ export interface OfqlPolicyOptions {
   SNR?: number;
   eta?: number;
   kappa?: number;
-  /** Default 'wasm' (defaultOfqlBackend); 'onnx' runs the one-step sampler on onnxruntime. */
+  /** Default: 'onnx' for the one-step sampler, else 'wasm' (defaultOfqlBackend). */
   backend?: OfqlPolicyBackend;
   /** Which actor to act with (default: the checkpoint's config.evalActor, normally 'ema'). */
   actor?: 'ema' | 'online';
@@ -128,13 +128,13 @@ export function samplerSpecFromOptions(o: OfqlPolicyOptions): SamplerSpec {
 }
 
 /**
- * TF.js wasm for every sampler. onnxruntime (`--backend onnx`, one-step only) is several times
- * faster, but onnxruntime-node aborts the whole process when a worker thread is terminated during
- * one of its calls (as stopping a run on Ctrl-C, a failure or a timeout does), so it is opt-in
- * until runs stop their workers cooperatively (docs/benchmarks.md; the closing note of 2026-12-02).
+ * onnxruntime for the one-step sampler (several times faster; docs/benchmarks.md), TF.js wasm for
+ * the samplers that need the critic and several passes. Safe as a default because stopping a run
+ * never terminates a worker inside an onnxruntime call (eval/evaluate.ts stop, WATCH.stop):
+ * onnxruntime-node aborts the whole process when that happens.
  */
-export function defaultOfqlBackend(_sampler: string): OfqlPolicyBackend {
-  return 'wasm';
+export function defaultOfqlBackend(sampler: string): OfqlPolicyBackend {
+  return sampler === 'one-step' ? 'onnx' : 'wasm';
 }
 
 /** A message when the backend cannot run the sampler, else null. */

@@ -34,7 +34,7 @@ export const OFQL_CLI_OPTIONS = {
   'qgbs-snr': { type: 'number', describe: 'OFQL qgbs: re-noising SNR (default 1.5; re-noise time t = 1/(1+SNR))' },
   'qgbs-eta': { type: 'number', describe: 'OFQL qgbs: trust-region step eta (default 0.3)' },
   'qgbs-kappa': { type: 'number', describe: 'OFQL qgbs: trust-region damping kappa (default 0.001)' },
-  backend: { choices: BACKENDS, describe: 'OFQL checkpoints: a TensorFlow.js backend in each worker (default wasm), or onnxruntime for the one-step sampler (onnx: faster; see README)' },
+  backend: { choices: BACKENDS, describe: 'OFQL checkpoints: onnxruntime (one-step sampler only) or a TensorFlow.js backend in each worker (default onnx for one-step, else wasm)' },
   'ofql-actor': { choices: ['ema', 'online'] as const, describe: "OFQL checkpoints: act with the EMA or the online actor (default: the checkpoint's evalActor)" },
 } as const;
 
