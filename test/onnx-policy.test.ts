@@ -135,6 +135,17 @@ describe('ONNX actions', () => {
     }
   });
 
+  it('stopping a run mid-way never cuts an onnxruntime call (which would abort this process)', async () => {
+    const prepared = await preparePolicy({ policy: join(ONNX, 'hopper-noisy-mlp.onnx'), env: ['hopper-medium-v2'] });
+    for (const afterMs of [150, 400, 700, 1000]) {
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), afterMs);
+      const doc = await evaluate({ env: 'hopper-medium-v2', policy: prepared.ref, episodes: 400, workers: 2, batchSize: 8, signal: controller.signal });
+      expect(doc.interrupted).toBe(true);
+      expect(doc.results[0]!.pendingEpisodes.length).toBeGreaterThan(0);
+    }
+  });
+
   it('a stochastic ONNX policy gives the same result document with 1 and 2 workers', async () => {
     const prepared = await preparePolicy({ policy: join(ONNX, 'hopper-noisy-mlp.onnx'), env: ['hopper-medium-v2'] });
     const run = (workers: number) => evaluate({ env: 'hopper-medium-v2', policy: prepared.ref, episodes: 5, maxEpisodeSteps: 60, workers, batchSize: 2 });
