@@ -14,6 +14,7 @@ import {
   type CheckpointErrorCode,
   type Tensor,
 } from '../src/checkpoint/index.js';
+import { caughtCheckpointError as thrown } from './checkpoint-errors-helper.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ofql-torch-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -23,15 +24,6 @@ const f32 = (shape: number[], fill: (i: number) => number = (i) => i): Tensor =>
   return { dtype: 'F32', shape, data: Float32Array.from({ length: n }, (_, i) => fill(i)) };
 };
 
-function thrown(fn: () => unknown): CheckpointError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(CheckpointError);
-    return e as CheckpointError;
-  }
-  throw new Error('expected a CheckpointError');
-}
 
 function expectCode(e: CheckpointError, code: CheckpointErrorCode, re: RegExp): void {
   expect(e.code).toBe(code);

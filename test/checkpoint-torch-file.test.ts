@@ -15,6 +15,8 @@ import { bf16BitsToFloat32, f16BitsToFloat32, float32ToBf16Bits, float32ToF16Bit
 import { MAX_TORCH_ELEMENTS, TORCH_ALLOWED_GLOBALS, decodeStateDict, decodeTorchFile, readStateDictFile } from '../src/checkpoint/torch-file.js';
 import { openZip } from '../src/checkpoint/zip.js';
 import { ROOT } from './eval-helpers.js';
+import { caughtCheckpointError as caught } from './checkpoint-errors-helper.js';
+import { rejectedCheckpointError as caughtAsync } from './checkpoint-errors-helper.js';
 
 const FIX = join(ROOT, 'test', 'fixtures', 'torch');
 const fixture = (name: string) => join(FIX, name);
@@ -31,24 +33,6 @@ const expected = JSON.parse(readFileSync(fixture('expected.json'), 'utf8')) as {
   views: Record<string, ExpectedTensor>;
 };
 
-function caught(fn: () => unknown): CheckpointError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(CheckpointError);
-    return e as CheckpointError;
-  }
-  throw new Error('expected a CheckpointError');
-}
-async function caughtAsync(p: Promise<unknown>): Promise<CheckpointError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(CheckpointError);
-    return e as CheckpointError;
-  }
-  throw new Error('expected a CheckpointError');
-}
 function expectErr(e: CheckpointError, code: CheckpointErrorCode, ...res: RegExp[]): void {
   expect(e.code, e.message).toBe(code);
   for (const re of res) expect(e.message).toMatch(re);

@@ -21,6 +21,7 @@ import {
 } from '../src/ofql/checkpoint.js';
 import { CheckpointError, readCheckpointDir, writeCheckpointDir, type Tensor } from '../src/checkpoint/index.js';
 import { toTorchLayout } from '../src/ofql/networks.js';
+import { rejectedCheckpointError as catchErr } from './checkpoint-errors-helper.js';
 
 const S = 3;
 const A = 2;
@@ -47,15 +48,6 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-async function catchErr(p: Promise<unknown>): Promise<CheckpointError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(CheckpointError);
-    return e as CheckpointError;
-  }
-  throw new Error('expected a CheckpointError');
-}
 
 describe('OFQL checkpoints', () => {
   it('tensor name/shape tables match the agent', async () => {

@@ -19,6 +19,7 @@ import { checkSamplerForTorchModel, inferOfqlDims, loadTorchOfqlAgent, readTorch
 import { checkPolicyArgs, policyKindOf, preparePolicy } from '../src/policy/kinds.js';
 import { createOfqlCheckpointPolicy } from '../src/policy/ofql-checkpoint.js';
 import { ROOT } from './eval-helpers.js';
+import { rejectedCheckpointError as caught } from './checkpoint-errors-helper.js';
 
 const FIX = join(ROOT, 'test', 'fixtures', 'torch');
 const fixture = (name: string) => join(FIX, name);
@@ -44,15 +45,6 @@ beforeAll(async () => {
   await initBackend('cpu');
 });
 
-async function caught(p: Promise<unknown>): Promise<CheckpointError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(CheckpointError);
-    return e as CheckpointError;
-  }
-  throw new Error('expected a CheckpointError');
-}
 
 function maxAbsDiff(a: Rows, b: Rows): number {
   let m = 0;

@@ -102,7 +102,7 @@ describe('ONNX actions', () => {
   it.each(['hopper-tanh-mlp.onnx', 'hopper-batch1.onnx'])('%s gives the actions torch computed', async (file) => {
     const policy = await createOnnxPolicy(HOPPER, { file: join(ONNX, file), threads: 1, label: file });
     try {
-      const got = await policy.act(obs, expected.obs.length);
+      const got = Float32Array.from(await policy.act(obs, expected.obs.length)); // a copy: act() reuses its buffer
       expect(got.length).toBe(want.length);
       for (let i = 0; i < want.length; i++) expect(got[i]).toBeCloseTo(want[i]!, 5);
       // Row-by-row equals the batch (no cross-row effects).
@@ -119,7 +119,7 @@ describe('ONNX actions', () => {
     const n = expected.obs.length;
     const ctx: ActContext = { episodeIds: Int32Array.from([0, 1, 2, 3]), episodeSeeds: Float64Array.from([11, 12, 13, 14]), steps: Int32Array.from([0, 5, 0, 7]) };
     try {
-      const got = await policy.act(obs, n, ctx);
+      const got = Float32Array.from(await policy.act(obs, n, ctx)); // a copy: act() reuses its buffer
       const rngs = new RowRngs(0).forRows(n, ctx);
       for (let j = 0; j < n; j++) {
         for (let k = 0; k < 3; k++) {

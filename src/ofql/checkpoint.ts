@@ -405,6 +405,12 @@ function checkDimsOfEnv(config: OfqlConfig, envId: unknown, configPath: string):
 export async function validateOfqlCheckpoint(
   dir: string,
 ): Promise<{ dir: string; source: ResolvedCheckpointDir; config: OfqlConfig; envId?: string; step: number; resumable: boolean }> {
+  const { ckpt, ...checked } = await readValidated(dir);
+  return { ...checked, resumable: ckpt.resumable };
+}
+
+/** Read and check an OFQL checkpoint once (format, config, every tensor), keeping what was read. */
+async function readValidated(dir: string): Promise<{ ckpt: Checkpoint; dir: string; source: ResolvedCheckpointDir; config: OfqlConfig; envId?: string; step: number }> {
   const ckpt = await readCheckpointDir(dir, { format: OFQL_CHECKPOINT_FORMAT, maxFormatVersion: OFQL_CHECKPOINT_FORMAT_VERSION, loadOptimizer: false });
   const configPath = join(ckpt.dir, CHECKPOINT_FILES.config);
   const config = ofqlConfigFromCheckpoint(ckpt.config, configPath);
@@ -414,7 +420,7 @@ export async function validateOfqlCheckpoint(
   if (c.envId !== undefined && typeof c.envId !== 'string') {
     throw new CheckpointError({ code: 'config', file: configPath, field: 'envId', detail: `must be a string, got ${JSON.stringify(c.envId)}` });
   }
-  return { dir: ckpt.dir, source: ckpt.source, config, envId: c.envId, step: c.step, resumable: ckpt.resumable };
+  return { ckpt, dir: ckpt.dir, source: ckpt.source, config, envId: c.envId, step: c.step };
 }
 
 /**
@@ -422,9 +428,8 @@ export async function validateOfqlCheckpoint(
  * validateOfqlCheckpoint, without starting a tensor engine (e.g. for the ONNX export).
  */
 export async function readOfqlModel(dir: string): Promise<{ dir: string; config: OfqlConfig; envId?: string; step: number; weights: Map<string, NamedArray> }> {
-  const checked = await validateOfqlCheckpoint(dir);
-  const ckpt = await readCheckpointDir(checked.dir, { format: OFQL_CHECKPOINT_FORMAT, maxFormatVersion: OFQL_CHECKPOINT_FORMAT_VERSION, loadOptimizer: false });
-  return { dir: checked.dir, config: checked.config, envId: checked.envId, step: checked.step, weights: toNamedArrays(ckpt.tensors, join(ckpt.dir, CHECKPOINT_FILES.model)) };
+  const { ckpt, config, envId, step } = await readValidated(dir);
+  return { dir: ckpt.dir, config, envId, step, weights: toNamedArrays(ckpt.tensors, join(ckpt.dir, CHECKPOINT_FILES.model)) };
 }
 
 /** Read only config.json of an OFQL checkpoint (cheap; e.g. to find its envId). A training run directory reads the checkpoint it names. */

@@ -57,19 +57,22 @@ export class OnnxActor {
     this.rowRngs = new RowRngs(seed);
   }
 
+  /** The actions of the last call (reused: the evaluator copies them before the next call). */
+  private out = new Float32Array(0);
+
   async act(obs: Float64Array, n: number, ctx?: ActContext): Promise<Float32Array> {
     const { S, A } = this;
     if (this.obs32.length < n * S) this.obs32 = new Float32Array(n * S);
     this.obs32.set(obs.subarray(0, n * S));
     if (this.binding.noiseInput !== null) this.fillNoise(n, ctx);
-    if (this.binding.batch === 'dynamic') return this.run(0, n);
-    const out = new Float32Array(n * A);
-    for (let j = 0; j < n; j++) out.set(await this.run(j, 1), j * A);
-    return out;
+    if (this.out.length < n * A) this.out = new Float32Array(n * A);
+    if (this.binding.batch === 'dynamic') await this.run(0, n);
+    else for (let j = 0; j < n; j++) await this.run(j, 1);
+    return this.out.subarray(0, n * A);
   }
 
-  /** Rows [first, first + n) through the model. */
-  private async run(first: number, n: number): Promise<Float32Array> {
+  /** Rows [first, first + n) through the model, into `out` at the same rows. */
+  private async run(first: number, n: number): Promise<void> {
     const { S, A, binding, ort } = this;
     const feeds: Record<string, InstanceType<Ort['Tensor']>> = {
       [binding.obsInput]: new ort.Tensor('float32', this.obs32.subarray(first * S, (first + n) * S), [n, S]),
@@ -80,8 +83,7 @@ export class OnnxActor {
     if (y.type !== 'float32' || y.dims.length !== 2 || y.dims[0] !== n || y.dims[1] !== A) {
       throw new Error(`output '${binding.output}' came back as ${y.type} [${y.dims.join(', ')}]; expected float32 [${n}, ${A}]`);
     }
-    // A copy: onnxruntime may reuse the output buffer on the next run.
-    return Float32Array.from(y.data as Float32Array);
+    this.out.set(y.data as Float32Array, first * A);
   }
 
   private fillNoise(n: number, ctx: ActContext | undefined): void {
