@@ -25,7 +25,7 @@ import { EvalPool } from '../eval/pool.js';
 import type { EvalResultDocument } from '../eval/result.js';
 import { loadMujoco, mujocoVersion, packageRoot } from '../src/mujoco/bridge.js';
 import { bareLoop as bareLoopOnThread, bareLoopThreads } from './bench-bare.js';
-import { replaceSection } from './bench-report.js';
+import { median, replaceSection } from './bench-report.js';
 import { ofqlPolicyRef } from '../src/policy/ofql-cli.js';
 import { preparePolicy } from '../src/policy/kinds.js';
 import type { PolicyRef } from '../src/policy/types.js';
@@ -64,10 +64,6 @@ interface Row {
   note?: string;
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : 0.5 * (s[s.length / 2 - 1] + s[s.length / 2]);
-};
 const log = (m: string): void => void process.stderr.write(`${m}\n`);
 
 async function bareLoop(lengths: number[], actions: 'zero' | 'random'): Promise<{ steps: number; seconds: number }> {

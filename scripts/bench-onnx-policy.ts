@@ -4,6 +4,7 @@
  * the `onnx` backend runs it) and on the TensorFlow.js backend of the run, interleaved in rounds.
  * Both draw the same per-row noise (src/policy/row-rngs.ts), so the only difference is the engine.
  */
+import { median } from './bench-report.js';
 import type { OfqlConfig } from '../src/ofql/config.js';
 import type { NamedArray } from '../src/ofql/networks.js';
 import { ofqlActorOnnx, OFQL_ONNX_INPUTS, OFQL_ONNX_OUTPUT } from '../src/ofql/onnx-export.js';
@@ -73,7 +74,6 @@ export async function benchOnnxVsTfjs(named: ReadonlyMap<string, NamedArray>, cf
   } finally {
     await onnx.close();
   }
-  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
   const rows = [...samples.entries()].map(([key, xs]) => {
     const [engine, batch] = key.split('|') as [EngineRow['engine'], string];
     return { engine, batch: Number(batch), msPerCall: median(xs) };

@@ -24,7 +24,7 @@
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { replaceSection } from './bench-report.js';
+import { median, replaceSection } from './bench-report.js';
 import { benchOnnxVsTfjs, type EngineRow } from './bench-onnx-policy.js';
 import { benchPythonBridge } from './bench-python-policy.js';
 import { packageRoot } from '../src/mujoco/bridge.js';
@@ -80,11 +80,6 @@ interface Sample {
   wallMs: number;
   cpuMs: number;
 }
-const median = (xs: number[]) => {
-  const a = [...xs].sort((p, q) => p - q);
-  const m = a.length >> 1;
-  return a.length % 2 ? a[m]! : (a[m - 1]! + a[m]!) / 2;
-};
 
 /** Time `fn` called `calls` times (after one warm-up call); ms per call. */
 function timeCalls(fn: () => void, calls: number): Sample {

@@ -4,6 +4,7 @@
  * Python policy through the same bridge (what the frames, pipes and numpy conversion cost per call).
  * Interpreter: $OFQL_EVAL_PYTHON, else python3 (it must have numpy).
  */
+import { median } from './bench-report.js';
 import { join } from 'node:path';
 import { packageRoot } from '../src/mujoco/bridge.js';
 import { pythonInterpreter } from '../src/policy/python-cli.js';
@@ -54,7 +55,6 @@ export async function benchPythonBridge(rounds: number, obs: number, act: number
     await mlp.close?.();
     await noop.close?.();
   }
-  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
   const rows = [...samples.entries()].map(([key, xs]) => {
     const [policy, batch] = key.split('|') as [PythonBenchRow['policy'], string];
     return { policy, batch: Number(batch), msPerCall: median(xs) };

@@ -43,3 +43,10 @@ export function upsertSection(existing: string | null, title: string, body: stri
   const after = lines.slice(end).join('\n');
   return `${before}${before ? '\n' : ''}${section}${after ? `\n${after}` : ''}`.replace(/\n*$/, '\n');
 }
+
+/** The median of the rounds of a benchmark (the mean of the two middle values for an even count). */
+export function median(xs: readonly number[]): number {
+  const a = [...xs].sort((p, q) => p - q);
+  const m = a.length >> 1;
+  return a.length % 2 ? a[m]! : (a[m - 1]! + a[m]!) / 2;
+}
