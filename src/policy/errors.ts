@@ -1,4 +1,5 @@
 /** Errors that name the policy (and, at run time, the episodes) at fault. */
+import { existsSync, statSync } from 'node:fs';
 
 /** The policy could not be found, imported or constructed. */
 export class PolicyLoadError extends Error {
@@ -40,4 +41,10 @@ export function formatEpisodes(episodes: readonly number[]): string {
   if (episodes.length === 1) return `episode ${episodes[0]}`;
   const shown = episodes.length > 12 ? [...episodes.slice(0, 12).map(String), `... (${episodes.length} in all)`] : episodes.map(String);
   return `episodes ${shown.join(', ')}`;
+}
+
+/** The policy file a kind names must be a file: PolicyLoadError "no <what> at <file>" otherwise. */
+export function requirePolicyFile(policy: string, file: string, what: string): void {
+  if (!existsSync(file)) throw new PolicyLoadError(policy, `no ${what} at ${file}`);
+  if (!statSync(file).isFile()) throw new PolicyLoadError(policy, `${file} is not a file`);
 }

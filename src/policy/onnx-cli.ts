@@ -6,10 +6,9 @@
  * message naming the input, not after the pool has started.
  */
 import { userPath } from '../paths.js';
-import { existsSync, statSync } from 'node:fs';
 import { expandEnvList } from '../../eval/suites.js';
 import { envDims } from '../data/env-dims.js';
-import { PolicyLoadError } from './errors.js';
+import { PolicyLoadError, requirePolicyFile } from './errors.js';
 import { givenFlags } from './given-flags.js';
 import type { PolicyArgs, PolicyKind, PreparedPolicy } from './kinds.js';
 import { compiledPolicyModule } from './module-path.js';
@@ -56,8 +55,7 @@ function runDims(env: readonly string[] | undefined): Array<{ envId: string; obs
 async function prepareOnnxPolicy(a: PolicyArgs, cwd: string): Promise<PreparedPolicy> {
   const label = a.policy!;
   const file = onnxFileOf(label, cwd);
-  if (!existsSync(file)) throw new PolicyLoadError(label, `no ONNX model at ${file}`);
-  if (!statSync(file).isFile()) throw new PolicyLoadError(label, `${file} is not a file`);
+  requirePolicyFile(label, file, 'ONNX model');
   const flags = a.flags ?? {};
   const threads = (flags['onnx-threads'] as number | undefined) ?? DEFAULT_ONNX_THREADS;
   const ort = await importOnnxRuntime();

@@ -6,8 +6,7 @@
  */
 import { userPath } from '../paths.js';
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
-import { PolicyLoadError } from './errors.js';
+import { PolicyLoadError, requirePolicyFile } from './errors.js';
 import { givenFlags } from './given-flags.js';
 import { compiledPolicyModule } from './module-path.js';
 import type { PolicyArgs, PolicyKind, PreparedPolicy } from './kinds.js';
@@ -72,8 +71,7 @@ async function preparePythonPolicy(a: PolicyArgs, cwd: string): Promise<Prepared
   const label = a.policy!;
   const given = label.startsWith(PYTHON_PREFIX) ? label.slice(PYTHON_PREFIX.length) : label;
   const file = userPath(given, cwd);
-  if (!existsSync(file)) throw new PolicyLoadError(label, `no Python policy file at ${file}`);
-  if (!statSync(file).isFile()) throw new PolicyLoadError(label, `${file} is not a file`);
+  requirePolicyFile(label, file, 'Python policy file');
   const flags = a.flags ?? {};
   const python = pythonInterpreter(flags.python);
   checkPythonPolicyFile(label, python, file);
