@@ -10,7 +10,7 @@ import { createOfqlAgent, initBackend, makeOfqlConfig } from '../src/ofql/index.
 import { randomBatch } from '../scripts/bench-batch.js';
 import { Rng } from '../src/rng.js';
 import { UniformSampler, truncateJsonlAfterStep, tuneRewards } from '../src/train/index.js';
-import { accumulatedBeta } from '../src/ofql/train-step.js';
+import { accumulatedBeta } from '../src/engine/optim.js';
 
 let dir: string;
 beforeAll(async () => {

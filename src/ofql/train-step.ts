@@ -21,6 +21,7 @@
 import { tf } from './tf.js';
 import { Rng, deriveSeed, assertSeed } from '../rng.js';
 import { validateConfig, type OfqlConfig } from './config.js';
+import { accumulatedBeta } from '../engine/optim.js';
 import {
   actorForward,
   actorNamedParams,
@@ -150,14 +151,6 @@ export interface OfqlAgent {
   dispose(): void;
 }
 
-/** float32 value of beta^(steps+1) as tf.js Adam accumulates it: `steps` float32 products. */
-export function accumulatedBeta(beta: number, steps: number): number {
-  const b = Math.fround(beta);
-  let acc = b;
-  for (let i = 0; i < steps; i++) acc = Math.fround(acc * b);
-  return acc;
-}
-
 /**
  * Make a restored tf.js Adam continue bit for bit. AdamOptimizer keeps beta^(t+1) in `accBeta1` /
  * `accBeta2`, updated by one float32 multiplication per step, but `setWeights` recomputes them as
@@ -178,8 +171,59 @@ function setExactBiasCorrection(opt: tf.AdamOptimizer, steps: number): void {
   });
 }
 
-/** Seeds of the agent's independent streams, derived from the user's seed. */
-const STREAM = { actorInit: 0, criticInit: 1, train: 2 } as const;
+/** Seeds of the agent's independent streams, derived from the user's seed (both engines). */
+export const AGENT_STREAMS = { actorInit: 0, criticInit: 1, train: 2 } as const;
+
+/** Check a batch's array lengths against the dims (both engines); returns the batch size. */
+export function checkBatch(b: TransitionBatch, obsDim: number, actDim: number): number {
+  const B = b.rewards?.length ?? 0;
+  const want: Array<[keyof TransitionBatch, number]> = [
+    ['rewards', B],
+    ['states', B * obsDim],
+    ['actions', B * actDim],
+    ['nextStates', B * obsDim],
+    ['notDones', B],
+  ];
+  if (B === 0) throw new RangeError('TransitionBatch: empty batch');
+  for (const [k, n] of want) {
+    if (!(b[k] instanceof Float32Array) || b[k].length !== n) {
+      throw new RangeError(`TransitionBatch.${k}: expected Float32Array of length ${n} (B=${B}), got ${b[k]?.length}`);
+    }
+  }
+  return B;
+}
+
+/** Share of action entries at the bound (|a| >= 0.99 maxAction): OfqlMetrics.actionAtBound. */
+export function shareAtBound(actions: Float32Array, maxAction: number): number {
+  let n = 0;
+  for (let i = 0; i < actions.length; i++) if (Math.abs(actions[i]!) >= 0.99 * maxAction) n += 1;
+  return n / actions.length;
+}
+
+/**
+ * DQL's candidate draw (sample_action): for each of the B states, one of its n candidate actions
+ * (rows b*n .. b*n+n-1 of `actions`, scored `q`) drawn with probability softmax(q).
+ */
+export function drawBySoftmaxQ(actions: Float32Array, q: Float32Array, B: number, n: number, actDim: number, rng: Rng): Float32Array {
+  const out = new Float32Array(B * actDim);
+  for (let b = 0; b < B; b++) {
+    let qmax = -Infinity;
+    for (let k = 0; k < n; k++) qmax = Math.max(qmax, q[b * n + k]!);
+    let z = 0;
+    for (let k = 0; k < n; k++) z += Math.exp(q[b * n + k]! - qmax);
+    let u = rng.random() * z;
+    let pick = n - 1;
+    for (let k = 0; k < n; k++) {
+      u -= Math.exp(q[b * n + k]! - qmax);
+      if (u < 0) {
+        pick = k;
+        break;
+      }
+    }
+    out.set(actions.subarray((b * n + pick) * actDim, (b * n + pick + 1) * actDim), b * actDim);
+  }
+  return out;
+}
 
 /**
  * Build an OFQL agent. Same config + seed -> identical initial weights and identical training
@@ -192,11 +236,11 @@ export function createOfqlAgent(config: OfqlConfig, seed: number): OfqlAgent {
   const { obsDim: S, actDim: A } = cfg;
 
   // Networks. DQL deep-copies the actor into the EMA model and the critic into its target.
-  const actor: ActorVars = initActor(cfg, new Rng(deriveSeed(seed, STREAM.actorInit)));
-  const critic: CriticVars = initCritic(cfg, new Rng(deriveSeed(seed, STREAM.criticInit)));
+  const actor: ActorVars = initActor(cfg, new Rng(deriveSeed(seed, AGENT_STREAMS.actorInit)));
+  const critic: CriticVars = initCritic(cfg, new Rng(deriveSeed(seed, AGENT_STREAMS.criticInit)));
   const emaActor: ActorVars = cloneActor(actor);
   const criticTargetNet: CriticVars = cloneCritic(critic);
-  const rng = new Rng(deriveSeed(seed, STREAM.train));
+  const rng = new Rng(deriveSeed(seed, AGENT_STREAMS.train));
 
   const actorList = actorNamedParams('actor', actor);
   const emaList = actorNamedParams('ema_actor', emaActor);
@@ -221,20 +265,7 @@ export function createOfqlAgent(config: OfqlConfig, seed: number): OfqlAgent {
 
   /** Validate a batch and turn it into tensors (caller disposes). */
   function batchTensors(b: TransitionBatch) {
-    const B = b.rewards?.length ?? 0;
-    const want: Array<[keyof TransitionBatch, number]> = [
-      ['rewards', B],
-      ['states', B * S],
-      ['actions', B * A],
-      ['nextStates', B * S],
-      ['notDones', B],
-    ];
-    if (B === 0) throw new RangeError('TransitionBatch: empty batch');
-    for (const [k, n] of want) {
-      if (!(b[k] instanceof Float32Array) || b[k].length !== n) {
-        throw new RangeError(`TransitionBatch.${k}: expected Float32Array of length ${n} (B=${B}), got ${b[k]?.length}`);
-      }
-    }
+    const B = checkBatch(b, S, A);
     return {
       B,
       s: tf.tensor2d(b.states, [B, S]),
@@ -347,10 +378,7 @@ export function createOfqlAgent(config: OfqlConfig, seed: number): OfqlAgent {
       const actorLoss = actorLossT.dataSync()[0]!;
       let actionAtBound = NaN;
       if (aNewT) {
-        const av = aNewT.dataSync();
-        let n = 0;
-        for (let i = 0; i < av.length; i++) if (Math.abs(av[i]!) >= 0.99 * cfg.maxAction) n += 1;
-        actionAtBound = n / av.length;
+        actionAtBound = shareAtBound(aNewT.dataSync() as Float32Array, cfg.maxAction);
         aNewT.dispose();
       }
       tf.dispose([bcT!, qT!, actorLossT, t, r, eps, epsNew, target.at, target.v, target.uTgt]);
@@ -422,24 +450,7 @@ export function createOfqlAgent(config: OfqlConfig, seed: number): OfqlAgent {
       const qv = criticMin(criticTargetNet, sRep, a);
       return [Float32Array.from(a.dataSync() as Float32Array), Float32Array.from(qv.dataSync() as Float32Array)];
     });
-    const out = new Float32Array(B * A);
-    for (let b = 0; b < B; b++) {
-      let qmax = -Infinity;
-      for (let k = 0; k < n; k++) qmax = Math.max(qmax, q[b * n + k]!);
-      let z = 0;
-      for (let k = 0; k < n; k++) z += Math.exp(q[b * n + k]! - qmax);
-      let u = actRng.random() * z;
-      let pick = n - 1;
-      for (let k = 0; k < n; k++) {
-        u -= Math.exp(q[b * n + k]! - qmax);
-        if (u < 0) {
-          pick = k;
-          break;
-        }
-      }
-      out.set(actions.subarray((b * n + pick) * A, (b * n + pick + 1) * A), b * A);
-    }
-    return out;
+    return drawBySoftmaxQ(actions, q, B, n, A, actRng);
   }
 
   const allLists = () => [...actorList, ...emaList, ...criticList, ...targetList];

@@ -10,6 +10,7 @@ export const ONNX_IR_VERSION = 8;
 export const ONNX_OPSET = 18;
 
 const TENSOR_FLOAT = 1;
+const TENSOR_INT64 = 7;
 const ATTR_FLOAT = 1;
 const ATTR_INT = 2;
 
@@ -24,7 +25,8 @@ export interface ValueSpec {
 export interface Initializer {
   name: string;
   shape: readonly number[];
-  data: Float32Array;
+  /** float32 weights, or int64 operands (axes, slice bounds, shapes) of the ops that take them as inputs. */
+  data: Float32Array | BigInt64Array;
 }
 
 export interface NodeSpec {
@@ -56,10 +58,13 @@ function valueInfo(v: ValueSpec): ProtoWriter {
 function tensor(t: Initializer): ProtoWriter {
   const w = new ProtoWriter();
   for (const d of t.shape) w.int(1, d);
-  w.int(2, TENSOR_FLOAT).string(8, t.name);
-  const raw = new Uint8Array(t.data.length * 4);
+  const isInt64 = t.data instanceof BigInt64Array;
+  w.int(2, isInt64 ? TENSOR_INT64 : TENSOR_FLOAT).string(8, t.name);
+  const raw = new Uint8Array(t.data.byteLength);
   const view = new DataView(raw.buffer);
-  for (let i = 0; i < t.data.length; i++) view.setFloat32(i * 4, t.data[i]!, true); // ONNX raw_data is little-endian
+  // ONNX raw_data is little-endian.
+  if (t.data instanceof BigInt64Array) t.data.forEach((v, i) => view.setBigInt64(i * 8, v, true));
+  else t.data.forEach((v, i) => view.setFloat32(i * 4, v, true));
   return w.bytes(9, raw);
 }
 
