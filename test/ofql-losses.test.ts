@@ -227,7 +227,7 @@ describe('config', () => {
     expect(c).toMatchObject({
       hiddenDim: 256,
       depth: 3,
-      timeEmbDim: 16,
+      timeEmbDim: 64, // the OFQL paper's appendix B (DQL: 16, --preset dql)
       discount: 0.99,
       tau: 0.005,
       actorLr: 3e-4,
@@ -236,7 +236,7 @@ describe('config', () => {
       emaDecay: 0.995,
       emaEvery: 5,
       emaStartStep: 1000,
-      eta: 1.0,
+      eta: 0.01, // from the OFQL paper's grid (DQL: 1.0, --preset dql)
       logitNormalMean: -0.4,
       logitNormalStd: 1.0,
       flowRatio: 0.5,
@@ -261,8 +261,13 @@ describe('config', () => {
     };
     for (const [id, v] of Object.entries(gn)) expect(gradNormForTask(id)).toBe(v);
     expect(gradNormForTask('Hopper-Medium-Replay-V2')).toBe(4);
-    const c = ofqlConfigForTask('antmaze-medium-play-v0', { obsDim: 29, actDim: 8 });
-    expect(c).toMatchObject({ actorLr: 1e-3, criticLr: 3e-4, eta: 2.0, gradNorm: 2.0, maxQBackup: true });
+    const c = ofqlConfigForTask('antmaze-medium-play-v0', { obsDim: 29, actDim: 8 }, {}, 'dql');
+    expect(c).toMatchObject({ actorLr: 1e-3, criticLr: 3e-4, eta: 2.0, gradNorm: 2.0, maxQBackup: true, timeEmbDim: 16 });
+    // The OFQL paper's values where it differs from DQL: time embedding 64, eta from its grid.
+    const o = ofqlConfigForTask('antmaze-medium-play-v0', { obsDim: 29, actDim: 8 });
+    expect(o).toMatchObject({ actorLr: 1e-3, eta: 0.01, gradNorm: 2.0, maxQBackup: true, timeEmbDim: 64 });
+    expect([0.001, 0.01, 0.1, 0.3, 0.5]).toContain(o.eta);
+    expect(ofqlConfigForTask('hopper-medium-v2', { obsDim: 11, actDim: 3 }, { eta: 0.3 }, 'dql')).toMatchObject({ eta: 0.3, timeEmbDim: 16 });
     expect(Object.keys(DQL_TASK_HYPERPARAMETERS)).toHaveLength(20);
     expect(() => gradNormForTask('hopper-random-v2')).toThrow(/no DQL hyper-parameters for 'hopper-random-v2'; known ids: .*hopper-medium-v2/);
   });

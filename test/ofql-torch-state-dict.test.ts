@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EvalResultDocument } from '../eval/result.js';
 import { CheckpointError, encodeSafetensors } from '../src/checkpoint/index.js';
+import { OFQL_DEFAULTS } from '../src/ofql/config.js';
 import { actorForward, qForward, type NamedArray } from '../src/ofql/networks.js';
 import { actorParamsFromNamed, criticParamsFromNamed } from '../src/ofql/samplers.js';
 import { initBackend } from '../src/ofql/tensor-backend.js';
@@ -123,7 +124,7 @@ describe('sizes, names and parity with torch', () => {
     for (const c of ['critic.pth', 'critic.safetensors']) {
       const m = await readTorchOfqlModel(fixture('actor.pth'), { critic: fixture(c) });
       expect(m.config.trainCritic).toBe(true);
-      expect(m.config.eta).toBe(1);
+      expect(m.config.eta).toBe(OFQL_DEFAULTS.eta);
       expect(m.criticPath).toBe(fixture(c));
       for (const prefix of ['critic', 'critic_target']) {
         const [q1, q2] = qValues(m.tensors, prefix, m.config.depth);

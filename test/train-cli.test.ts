@@ -59,7 +59,7 @@ describe('ofql-eval train (CLI)', () => {
     const bad = run([...tiny(out), '--steps', '30', '--resume', '--eta', '2']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain(join(out, 'step-00000020', 'config.json'));
-    expect(bad.stderr).toMatch(/field 'ofql\.eta'.*this run has 2 but the checkpoint has 1/);
+    expect(bad.stderr).toMatch(/field 'ofql\.eta'.*this run has 2 but the checkpoint has 0.01/);
 
     const again = run([...tiny(out), '--steps', '30', '--log-every', '5']);
     expect(again.code).toBe(1);

@@ -12,6 +12,7 @@ import { DatasetError, qlearningDataset, readD4rlFile } from '../src/data/index.
 import { createOfqlAgent, initBackend, ofqlConfigForTask } from '../src/ofql/index.js';
 import { loadOfqlCheckpoint, saveOfqlCheckpoint } from '../src/ofql/checkpoint.js';
 import { tf } from '../src/ofql/tf.js';
+import { createOrtOfqlAgent } from '../src/engine/index.js';
 import { Rng, deriveSeed } from '../src/rng.js';
 import { TrainError, UniformSampler, listCheckpoints, readJsonl, stepDirName, train, type TrainOptions } from '../src/train/index.js';
 import { HOPPER, writeBehaviourDataset } from './train-helpers.js';
@@ -68,25 +69,41 @@ describe('train', () => {
     expect(listCheckpoints(out).map((c) => c.step)).toEqual([200, 300]);
     expect(readlinkSync(join(out, 'latest'))).toBe(stepDirName(300));
     const cfg = JSON.parse(readFileSync(join(out, 'latest', 'config.json'), 'utf8'));
-    expect(cfg).toMatchObject({ envId: 'hopper-medium-v2', step: 300, seed: 0, ofql: { hiddenDim: 32, batchSize: 64, gradNorm: 9, eta: 1, obsDim: 11, actDim: 3 } });
+    expect(cfg).toMatchObject({ envId: 'hopper-medium-v2', step: 300, seed: 0, ofql: { hiddenDim: 32, batchSize: 64, gradNorm: 9, eta: 0.01, timeEmbDim: 64, obsDim: 11, actDim: 3 } });
     expect(cfg.dataset).toMatchObject({ rows: 2000, rewardTune: 'no', observationSize: 11, actionSize: 3 });
     expect(cfg.dataset.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(cfg.dataset.contentSha256).toMatch(/^[0-9a-f]{64}$/);
     expect(cfg.dataset.contentSha256).not.toBe(cfg.dataset.sha256);
   });
 
-  it('the trainer is exactly sampler -> trainStep, and a saved + reloaded checkpoint acts bit-identically', async () => {
-    const steps = 30;
-    const before = tf.memory().numTensors; // (after a first run: tf.js keeps one cached tensor from then on)
-    await train(base('ref', { steps, seed: 7 }));
+  it('on the TF.js engine too, the trainer is exactly sampler -> trainStep and leaks no tensors', async () => {
+    const steps = 12;
+    await train(base('warm-wasm', { steps: 1, backend: 'wasm' })); // tf.js keeps one cached tensor after a first run
+    const before = tf.memory().numTensors;
+    await train(base('ref-wasm', { steps, seed: 7, backend: 'wasm' }));
     expect(tf.memory().numTensors).toBe(before);
-    // The same run by hand.
     const q = qlearningDataset(await readD4rlFile(dataset, { envId: 'hopper-medium-v2' }));
     const cfg = ofqlConfigForTask('hopper-medium-v2', { obsDim: HOPPER.obs, actDim: HOPPER.act }, TINY);
     const agent = createOfqlAgent(cfg, 7);
     const sampler = new UniformSampler(q, cfg.batchSize, deriveSeed(7, 3));
     for (let i = 0; i < steps; i++) agent.trainStep(sampler.next());
-    const fromTrainer = await loadOfqlCheckpoint(join(dir, 'ref', 'latest'), { forResume: true });
+    const fromTrainer = await loadOfqlCheckpoint(join(dir, 'ref-wasm', 'latest'), { forResume: true });
+    const theirs = fromTrainer.agent.namedTensors();
+    for (const [k, v] of agent.namedTensors()) expect(Buffer.from(theirs.get(k)!.data.buffer).equals(Buffer.from(v.data.buffer)), k).toBe(true);
+    agent.dispose();
+    fromTrainer.agent.dispose();
+  });
+
+  it('the trainer (default engine: onnx) is exactly sampler -> trainStep, and a saved + reloaded checkpoint acts bit-identically', async () => {
+    const steps = 30;
+    await train(base('ref', { steps, seed: 7 }));
+    // The same run by hand, on the same engine.
+    const q = qlearningDataset(await readD4rlFile(dataset, { envId: 'hopper-medium-v2' }));
+    const cfg = ofqlConfigForTask('hopper-medium-v2', { obsDim: HOPPER.obs, actDim: HOPPER.act }, TINY);
+    const agent = createOrtOfqlAgent(cfg, 7);
+    const sampler = new UniformSampler(q, cfg.batchSize, deriveSeed(7, 3));
+    for (let i = 0; i < steps; i++) agent.trainStep(sampler.next());
+    const fromTrainer = await loadOfqlCheckpoint(join(dir, 'ref', 'latest'), { forResume: true, makeAgent: createOrtOfqlAgent });
     const mine = agent.namedTensors();
     const theirs = fromTrainer.agent.namedTensors();
     expect([...theirs.keys()]).toEqual([...mine.keys()]);
@@ -95,7 +112,7 @@ describe('train', () => {
     // Round trip of the live agent: same actions, one-step and DQL's 50-candidate rule.
     const obs = Float32Array.from(q.observations.subarray(0, 16 * HOPPER.obs));
     await saveOfqlCheckpoint(join(dir, 'roundtrip'), agent, { includeTrainingState: false, envId: 'hopper-medium-v2', fsync: false });
-    const loaded = await loadOfqlCheckpoint(join(dir, 'roundtrip'));
+    const loaded = await loadOfqlCheckpoint(join(dir, 'roundtrip'), { makeAgent: createOrtOfqlAgent });
     for (const n of [1, 50]) {
       const a = agent.act(obs, n, new Rng(5));
       const b = loaded.agent.act(obs, n, new Rng(5));
@@ -190,7 +207,7 @@ describe('train', () => {
       const e2 = await train(base('r', { steps: 20, resume: true, overrides: { ...TINY, eta: 2 } })).catch((e) => e);
       expect(e2).toMatchObject({ code: 'resume', file: cfgFile, field: 'ofql.eta' });
       expect(e2.message).toContain(cfgFile);
-      expect(e2.message).toMatch(/this run has 2 but the checkpoint has 1/);
+      expect(e2.message).toMatch(/this run has 2 but the checkpoint has 0.01/);
 
       const e3 = await train(base('r', { steps: 20, resume: true, overrides: { hiddenDim: 64 } })).catch((e) => e);
       expect(e3).toMatchObject({ field: 'ofql.hiddenDim' });

@@ -34,4 +34,17 @@ describe('train hyper-parameters', () => {
     expect(() => effectiveConfig('hopper-medium-v2', { obsDim: 11, actDim: 3 }, { tau: 2 })).toThrow(/--tau/);
     expect(() => effectiveConfig('hopper-medium-v2', { obsDim: 11, actDim: 3 }, { timeEmbDim: 5 })).toThrow(/--time-emb/);
   });
+
+  it("--preset: the OFQL paper's time embedding and eta by default, DQL's with --preset dql; flags still win", () => {
+    const dims = { obsDim: 11, actDim: 3 };
+    const paper = effectiveConfig('hopper-medium-replay-v2', dims);
+    expect(paper.config).toMatchObject({ timeEmbDim: 64, eta: 0.01, gradNorm: 4 });
+    expect(paper.sources.eta).toMatch(/OFQL paper/);
+    const dql = effectiveConfig('hopper-medium-replay-v2', dims, {}, 'dql');
+    expect(dql.config).toMatchObject({ timeEmbDim: 16, eta: 1, gradNorm: 4 });
+    expect(dql.sources.eta).toMatch(/DQL table 'hopper-medium-replay-v2'/);
+    expect(effectiveConfig('hopper-medium-replay-v2', dims, { eta: 0.1 }, 'dql').config).toMatchObject({ timeEmbDim: 16, eta: 0.1 });
+    // No DQL row (not a D4RL id): the preset still applies.
+    expect(effectiveConfig('hopper', dims, {}, 'dql').config).toMatchObject({ timeEmbDim: 16, eta: 1 });
+  });
 });

@@ -18,6 +18,8 @@ import { checkOutputDir } from '../output-path.js';
 import { capWorkers } from '../limits.js';
 import { REWARD_TUNES, type RewardTune } from '../train/sampler.js';
 import { TRAIN_DEFAULTS, train, type TrainOverrides } from '../train/trainer.js';
+import { TRAIN_BACKENDS, type TrainBackend } from '../engine/index.js';
+import { HYPER_PARAM_PRESETS, type HyperParamPreset } from '../ofql/config.js';
 import type { TrainProgressMode } from '../train/progress.js';
 
 interface TrainArgs {
@@ -26,7 +28,9 @@ interface TrainArgs {
   out: string;
   steps: number;
   seed?: number;
-  backend: 'wasm' | 'cpu' | 'tensorflow';
+  backend: TrainBackend;
+  threads: number;
+  preset?: HyperParamPreset;
   /** The hyper-parameter flags (src/train/hyper-params.ts); --eta is also checked against --bc-only. */
   eta?: number;
   'reward-tune'?: RewardTune;
@@ -57,7 +61,7 @@ function plotPath(a: TrainArgs): string | undefined {
   return file;
 }
 
-const HP = 'Hyper-parameters (default: DQL per-task row for --env, else paper defaults):';
+const HP = "Hyper-parameters (default: the OFQL paper's, with DQL's per-task row for --env; docs/hyper-parameters.md):";
 const LOOP = 'Logging, checkpoints, evaluation:';
 
 function builder(y: Argv): Argv<TrainArgs> {
@@ -67,13 +71,23 @@ function builder(y: Argv): Argv<TrainArgs> {
     .option('out', { alias: 'o', type: 'string', demandOption: 'give the output directory: --out runs/hopper', describe: 'Output directory (checkpoints step-N/, latest, metrics.jsonl, eval.jsonl)' })
     .option('steps', { type: 'number', default: TRAIN_DEFAULTS.steps, describe: 'Total gradient steps (a resumed run continues up to this number)' })
     .option('seed', { alias: 's', type: 'number', describe: 'Seed of weights, training noise and minibatches [default: 0]' })
-    .option('backend', { choices: ['wasm', 'cpu', 'tensorflow'] as const, default: 'wasm' as const, describe: 'TensorFlow.js backend' })
+    .option('backend', {
+      choices: TRAIN_BACKENDS,
+      default: TRAIN_DEFAULTS.backend,
+      describe: 'Training engine: onnx = onnxruntime graphs (about 2x PyTorch CPU speed, docs/benchmarks.md); wasm / cpu / tensorflow = the TF.js agent on that backend',
+    })
+    .option('threads', { type: 'number', default: TRAIN_DEFAULTS.threads, describe: 'Intra-op threads of the onnx engine' })
     .option('resume', { type: 'boolean', default: false, describe: 'Continue from the newest checkpoint in --out (exactly: same batches, noise and optimizer state)' })
     .option('bc-only', {
       type: 'boolean',
       group: HP,
       default: false,
       describe: 'Behaviour cloning: eta = 0 and the critics are not trained (about half the step time); evaluate with the one-step sampler',
+    })
+    .option('preset', {
+      choices: HYPER_PARAM_PRESETS,
+      group: HP,
+      describe: "Where the OFQL paper and DQL differ: ofql = the paper's time embedding 64 and eta 0.01 (from its grid); dql = DQL's 16 and per-task eta (1.0 on locomotion) [default: ofql]",
     })
     .options(hyperParamOptions(HP))
     .option('reward-tune', { choices: REWARD_TUNES, group: HP, describe: "DQL reward preprocessing [default: per task, 'no' on locomotion]" })
@@ -141,9 +155,11 @@ async function handler(a: TrainArgs, setExitCode: (code: number) => void): Promi
       out: a.out,
       steps: a.steps,
       seed: a.seed,
+      preset: a.preset,
       overrides,
       rewardTune: a['reward-tune'],
       backend: a.backend,
+      threads: a.threads,
       resume: a.resume,
       logEvery: a['log-every'],
       saveEvery: a['save-every'],

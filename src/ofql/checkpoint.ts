@@ -235,6 +235,8 @@ export interface LoadOfqlCheckpointOptions {
   seed?: number;
   /** Evaluation-time overrides of the stored config (which actor `act` uses, candidates). */
   overrides?: Partial<Pick<OfqlConfig, 'evalActor' | 'evalCandidates'>>;
+  /** Makes the agent the checkpoint is loaded into (src/engine agentFactory); default the TF.js agent on the active backend. */
+  makeAgent?: (config: OfqlConfig, seed: number) => OfqlAgent;
 }
 
 export interface LoadedOfqlCheckpoint {
@@ -356,9 +358,9 @@ export async function loadOfqlCheckpoint(dir: string, options: LoadOfqlCheckpoin
     trainerState = ts;
   }
 
-  const { createOfqlAgent } = await import('./train-step.js');
+  const makeAgent = options.makeAgent ?? (await import('./train-step.js')).createOfqlAgent;
   const seed = options.seed ?? (typeof stored.seed === 'number' && Number.isSafeInteger(stored.seed) && stored.seed >= 0 ? stored.seed : 0);
-  const agent = createOfqlAgent(cfg, seed);
+  const agent = makeAgent(cfg, seed);
   try {
     agent.loadNamedTensors(weights);
     if (optimizer) await agent.setOptimizerState(optimizer);

@@ -50,8 +50,9 @@ export interface OfqlConfig {
   /** Number of [Linear hidden, Mish] blocks in actor and each critic: 3 [DQL-model], [DQL-agent]. */
   depth: number;
   /**
-   * Time-embedding width: SinusoidalPosEmb(16) -> Linear(16,32) -> Mish -> Linear(32,16)
-   * [DQL-model] (`t_dim=16`, `nn.Linear(t_dim, t_dim * 2)`). One for t and one for r [OFQL].
+   * Time-embedding width E: SinusoidalPosEmb(E) -> Linear(E, 2E) -> Mish -> Linear(2E, E), one for t
+   * and one for r [OFQL]. Default 64, the OFQL paper's (appendix B, docs/reference.md §8); DQL's
+   * code uses 16 [DQL-model] (`t_dim=16`): `--preset dql`.
    */
   timeEmbDim: number;
   /**
@@ -83,7 +84,11 @@ export interface OfqlConfig {
   emaStartStep: number;
   /** Behaviour before `emaStartStep`; default DQL's ('hold-initial'). */
   emaWarmup: EmaWarmup;
-  /** Q-loss weight eta (1.0 on locomotion) [DQL-main] table `eta`. */
+  /**
+   * Q-loss weight eta. Default 0.01, from the OFQL paper's per-task grid {0.001, 0.01, 0.1, 0.3, 0.5}
+   * (docs/reference.md §8; the paper publishes no per-task choice); DQL's table has 1.0 on every
+   * locomotion task [DQL-main] (`--preset dql`). Why 0.01 of the grid: docs/hyper-parameters.md.
+   */
   eta: number;
   /**
    * Max global gradient norm for both actor and critic (`gn` [DQL-main]); 0 or undefined = no clipping
@@ -134,7 +139,7 @@ export const EVAL_ACTORS = ['ema', 'online'] as const;
 export const OFQL_DEFAULTS: Omit<OfqlConfig, 'obsDim' | 'actDim'> = Object.freeze({
   hiddenDim: 256,
   depth: 3,
-  timeEmbDim: 16,
+  timeEmbDim: 64,
   timeScale: 1,
   discount: 0.99,
   tau: 0.005,
@@ -146,7 +151,7 @@ export const OFQL_DEFAULTS: Omit<OfqlConfig, 'obsDim' | 'actDim'> = Object.freez
   emaEvery: 5,
   emaStartStep: 1000,
   emaWarmup: 'hold-initial' as EmaWarmup,
-  eta: 1.0,
+  eta: 0.01,
   gradNorm: undefined,
   logitNormalMean: -0.4,
   logitNormalStd: 1.0,
@@ -257,20 +262,37 @@ export function makeOfqlConfig(
 }
 
 /**
- * Config for a D4RL task: DQL's per-task actor lr, eta, gn and max-Q backup flag on top of the
- * defaults (the critic lr stays 3e-4 as in DQL). Overrides win.
+ * Whose values a fresh config takes where the OFQL paper and DQL's code differ (time embedding
+ * width, eta; docs/hyper-parameters.md): 'ofql' (default) the paper's, 'dql' DQL's.
+ */
+export const HYPER_PARAM_PRESETS = ['ofql', 'dql'] as const;
+export type HyperParamPreset = (typeof HYPER_PARAM_PRESETS)[number];
+
+/** DQL's values of the fields where the OFQL paper differs (a task's DQL row also sets its eta). */
+export const DQL_PRESET: Readonly<Pick<OfqlConfig, 'timeEmbDim' | 'eta'>> = Object.freeze({ timeEmbDim: 16, eta: 1.0 });
+
+/** The values `preset` puts over OFQL_DEFAULTS (nothing for 'ofql'). */
+export function presetValues(preset: HyperParamPreset, hp?: DqlTaskHyperparameters): Partial<OfqlConfig> {
+  return preset === 'dql' ? { ...DQL_PRESET, ...(hp ? { eta: hp.eta } : {}) } : {};
+}
+
+/**
+ * Config for a D4RL task: DQL's per-task actor lr, gn and max-Q backup flag on top of the
+ * defaults (the critic lr stays 3e-4 as in DQL); with preset 'dql' also DQL's eta and time
+ * embedding. Overrides win.
  */
 export function ofqlConfigForTask(
   d4rlId: string,
   dims: { obsDim: number; actDim: number },
   overrides: Partial<OfqlConfig> = {},
+  preset: HyperParamPreset = 'ofql',
 ): OfqlConfig {
   const hp = dqlTaskHyperparameters(d4rlId);
   return makeOfqlConfig(dims, {
     actorLr: hp.lr,
-    eta: hp.eta,
     gradNorm: hp.gn,
     maxQBackup: hp.maxQBackup,
+    ...presetValues(preset, hp),
     ...overrides,
   });
 }

@@ -49,12 +49,12 @@ import { getEnvEntry } from '../registry.js';
 import { assertSeed, deriveSeed } from '../rng.js';
 import {
   DQL_TASK_HYPERPARAMETERS,
+  DQL_PRESET,
   OfqlConfigError,
-  createOfqlAgent,
-  initBackend,
   makeOfqlConfig,
   ofqlConfigForTask,
-  type BackendName,
+  presetValues,
+  type HyperParamPreset,
   type OfqlAgent,
   type OfqlConfig,
   type OfqlMetrics,
@@ -63,6 +63,8 @@ import { loadOfqlCheckpoint, readOfqlCheckpointConfig, saveOfqlCheckpoint } from
 import { BEST_OF_N_DEFAULT, DQL_DEFAULT_CANDIDATES } from '../ofql/sampler-spec.js';
 import type { PolicyRef } from '../policy/types.js';
 import { TrainError } from './errors.js';
+import { summariseDiscountedReturn, type DiscountedReturnSummary } from '../data/mc-return.js';
+import { agentFactory, type TrainBackend } from '../engine/index.js';
 import { trainingPlotter } from '../report/training-page.js';
 import { FLAG_OF_FIELD, type HyperParamField } from './hyper-params.js';
 
@@ -75,7 +77,11 @@ export const TRAIN_DEFAULTS = Object.freeze({
   /** OFQL paper: 1M gradient steps. */
   steps: 1_000_000,
   seed: 0,
-  backend: 'wasm' as BackendName,
+  preset: 'ofql' as HyperParamPreset,
+  /** The ONNX engine (src/engine); wasm / cpu / tensorflow = the TF.js agent on that backend. */
+  backend: 'onnx' as TrainBackend,
+  /** The ONNX engine's intra-op threads (docs/benchmarks.md: a second thread did not pay on 2 cores). */
+  threads: 1,
   logEvery: 1000,
   saveEvery: 10_000,
   keep: 5,
@@ -108,12 +114,16 @@ export interface TrainOptions {
   steps?: number;
   /** Run seed (initial weights, training noise, minibatches). Default 0. */
   seed?: number;
+  /** Whose defaults where the OFQL paper and DQL differ (time embedding, eta): 'ofql' (default) or 'dql'. */
+  preset?: HyperParamPreset;
   /** Explicit hyper-parameters (beat the per-task row; on resume they must equal the checkpoint's). */
   overrides?: TrainOverrides;
   /** DQL reward preprocessing; default from the per-task row ('no' for locomotion). */
   rewardTune?: RewardTune;
-  /** TF.js backend (default wasm). */
-  backend?: BackendName;
+  /** Training engine: 'onnx' (default) or a TF.js backend. */
+  backend?: TrainBackend;
+  /** Intra-op threads of the ONNX engine (default 1). */
+  threads?: number;
   /** Continue from the newest checkpoint in `out`. */
   resume?: boolean;
   /** Steps per metrics line (default 1000). */
@@ -244,6 +254,8 @@ export interface DatasetInfo {
   observationSize: number;
   actionSize: number;
   rewardTune: RewardTune;
+  /** The data's discounted Monte-Carlo return (src/data/mc-return.ts) at the run's discount, the yardstick of the critic's mean Q; null with a reward tune. */
+  discountedReturn: DiscountedReturnSummary | null;
 }
 
 export { stepDirName };
@@ -285,12 +297,13 @@ export function effectiveConfig(
   envId: string,
   dims: { obsDim: number; actDim: number },
   overrides: TrainOverrides = {},
+  preset: HyperParamPreset = 'ofql',
 ): { config: OfqlConfig; sources: Record<string, string>; row: string | undefined } {
   const row = tableKey(envId);
   const clean = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) as TrainOverrides;
   let config: OfqlConfig;
   try {
-    config = row ? ofqlConfigForTask(row, dims, clean) : makeOfqlConfig(dims, clean);
+    config = row ? ofqlConfigForTask(row, dims, clean, preset) : makeOfqlConfig(dims, { ...presetValues(preset), ...clean });
   } catch (e) {
     if (e instanceof OfqlConfigError) {
       const flag = FLAG_OF_FIELD[e.field];
@@ -299,7 +312,9 @@ export function effectiveConfig(
     throw e;
   }
   const sources: Record<string, string> = {};
-  if (row) for (const k of ['actorLr', 'eta', 'gradNorm', 'maxQBackup']) sources[k] = `DQL table '${row}'`;
+  if (row) for (const k of ['actorLr', 'gradNorm', 'maxQBackup']) sources[k] = `DQL table '${row}'`;
+  if (preset === 'dql') for (const k of Object.keys(DQL_PRESET)) sources[k] = row && k === 'eta' ? `DQL table '${row}' (--preset dql)` : '--preset dql';
+  else for (const k of Object.keys(DQL_PRESET)) sources[k] = 'OFQL paper (docs/hyper-parameters.md)';
   sources.obsDim = sources.actDim = 'dataset / env';
   for (const k of Object.keys(clean)) sources[k] = FLAG_OF_FIELD[k] ?? 'override';
   return { config, sources, row };
@@ -381,6 +396,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const evalEvery = checkInt(options.evalEvery ?? TRAIN_DEFAULTS.evalEvery, '--eval-every', 0);
   const evalEpisodes = checkInt(options.evalEpisodes ?? TRAIN_DEFAULTS.evalEpisodes, '--eval-episodes', 1);
   const evalWorkers = checkInt(options.evalWorkers ?? TRAIN_DEFAULTS.evalWorkers, '--eval-workers', 1);
+  const threads = checkInt(options.threads ?? TRAIN_DEFAULTS.threads, '--threads', 1);
   const fsync = options.fsync ?? true;
   if (options.seed !== undefined) checkInt(options.seed, '--seed', 0);
   const askedBatch = options.overrides?.batchSize;
@@ -490,6 +506,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     if (config.obsDim !== dims.obsDim || config.actDim !== dims.actDim) {
       throw mismatch('ofql.obsDim/actDim', [dims.obsDim, dims.actDim], [config.obsDim, config.actDim], `the dataset ${datasetPath} does not fit this checkpoint`);
     }
+    if (options.preset !== undefined) {
+      throw new TrainError({ code: 'resume', file: cfgFile, field: 'preset', detail: '--resume: a resumed run keeps its stored hyper-parameters; drop --preset' });
+    }
     for (const [k, v] of Object.entries(overrides)) {
       const theirs = (config as unknown as Record<string, unknown>)[k];
       if (theirs !== v) {
@@ -509,7 +528,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     rewardTune = storedTune;
     sources = { note: 'from the checkpoint' };
   } else {
-    const eff = effectiveConfig(envId, dims, overrides);
+    const eff = effectiveConfig(envId, dims, overrides, options.preset ?? TRAIN_DEFAULTS.preset);
     config = eff.config;
     sources = eff.sources;
     seed = options.seed ?? TRAIN_DEFAULTS.seed;
@@ -531,6 +550,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     observationSize: q.observationSize,
     actionSize: q.actionSize,
     rewardTune,
+    discountedReturn: rewardTune === 'no' ? summariseDiscountedReturn(d4rl, config.discount) : null,
   };
   if (resumeFrom) {
     const cfgFile = join(resumeFrom.dir, 'config.json');
@@ -552,14 +572,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
   // ---- Backend, agent, sampler --------------------------------------------------------------
   const backend = options.backend ?? TRAIN_DEFAULTS.backend;
-  await initBackend(backend);
+  const makeAgent = await agentFactory(backend, threads);
   let agent: OfqlAgent;
   const sampler = new UniformSampler({ ...q, rewards }, config.batchSize, deriveSeed(seed, STREAM.sampler));
   let window = emptyWindow();
   let elapsedBefore = 0;
   let lastCheckpoint: string | null = null;
   if (resumeFrom) {
-    const loaded = await loadOfqlCheckpoint(resumeFrom.dir, { forResume: true, seed });
+    const loaded = await loadOfqlCheckpoint(resumeFrom.dir, { forResume: true, seed, makeAgent });
     agent = loaded.agent;
     const ts = loaded.trainerState!;
     const statePath = join(resumeFrom.dir, 'trainer-state.json');
@@ -592,7 +612,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         (m.dropped + ev.dropped > 0 ? ` (dropped ${m.dropped} metrics / ${ev.dropped} eval lines written after that checkpoint)` : ''),
     );
   } else {
-    agent = createOfqlAgent(config, seed);
+    agent = makeAgent(config, seed);
   }
 
   mkdirSync(out, { recursive: true });
@@ -600,6 +620,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     envId,
     seed,
     backend,
+    threads,
+    preset: options.resume ? undefined : (options.preset ?? TRAIN_DEFAULTS.preset),
     steps: totalSteps,
     logEvery,
     saveEvery,
@@ -617,6 +639,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         `backend ${backend}, seed ${seed}, steps ${resumeFrom ? `${resumeFrom.step} -> ` : ''}${totalSteps}, out ${out}`,
       `hyper-parameters${resumeFrom ? ` (from ${resumeFrom.dir})` : row ? ` (DQL per-task row '${row}'; [source] when not the default)` : ' (defaults)'}:`,
       describeConfig(config, resumeFrom ? {} : sources),
+      ...(datasetInfo.discountedReturn
+        ? [`the data's discounted return (gamma ${config.discount}): ${datasetInfo.discountedReturn.meanOverRows.toFixed(1)} mean over rows, ${datasetInfo.discountedReturn.meanOverStarts.toFixed(1)} over episode starts; compare targetQMean in metrics.jsonl`]
+        : []),
     ].join('\n'),
   );
 
