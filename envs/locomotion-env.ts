@@ -268,10 +268,16 @@ export abstract class LocomotionEnv implements Env {
     this.afterPhysicsStep();
   }
 
-  /** Copy qpos into `out` at `offset` (float32; for recorded rollouts, allocation-free). */
-  copyQposInto(out: Float32Array, offset: number): void {
+  /** Copy qpos into `out` at `offset` (for recorded rollouts and datasets, allocation-free). */
+  copyQposInto(out: Float32Array | Float64Array, offset: number): void {
     this.refreshViewsIfDetached();
     for (let i = 0; i < this.nq; i++) out[offset + i] = this.qpos[i]!;
+  }
+
+  /** Copy qvel into `out` at `offset` (allocation-free, like copyQposInto). */
+  copyQvelInto(out: Float32Array | Float64Array, offset: number): void {
+    this.refreshViewsIfDetached();
+    for (let i = 0; i < this.nv; i++) out[offset + i] = this.qvel[i]!;
   }
 
   getState(): EnvState {

@@ -1,13 +1,38 @@
 /**
- * N copies of one environment in one thread, stepped by one call, with every buffer reused.
- * The evaluator builds on this: it asks a policy for N actions at once, steps all running
- * episodes, and restarts finished slots with new seeds (`resetAt`) at its own pace.
+ * N copies of one environment in one thread, stepped by one call, with every buffer reused: the
+ * env side of batching (slots that reset and step; nothing about policies). The one batched
+ * rollout loop, src/batched-rollout.ts, drives it: it asks a policy for the running slots'
+ * actions, steps them here, and restarts finished slots with new seeds (`resetAt`).
  */
 import { makeEnv, type MakeEnvOptions } from '../src/make-env.js';
 import type { LocomotionEnv } from './locomotion-env.js';
 import { EnvUsageError } from './locomotion-env.js';
 
-export class VectorEnv {
+/**
+ * What a slot needs from an environment: reset and the allocation-free step. LocomotionEnv has
+ * all of it; the optional members (name, horizon, non-finite flag, cleanup) are read when present,
+ * so that small fake envs (ARS tests) can be batched too.
+ */
+export interface StepEnv {
+  readonly observationSize: number;
+  readonly actionSize: number;
+  reset(seed: number): Float64Array;
+  stepInto(
+    actions: ArrayLike<number>,
+    actionOffset: number,
+    obsOut: Float64Array,
+    obsOffset: number,
+  ): { reward: number; terminated: boolean; truncated: boolean };
+  readonly id?: string;
+  readonly maxEpisodeSteps?: number;
+  readonly lastInfo?: { readonly nonFiniteState: boolean };
+  close?(): void;
+}
+
+/** Name of a batch of envs that do not say their id (fakes). */
+const UNNAMED_ENV = 'env';
+
+export class VectorEnv<E extends StepEnv = LocomotionEnv> {
   readonly id: string;
   readonly numEnvs: number;
   readonly observationSize: number;
@@ -25,9 +50,9 @@ export class VectorEnv {
   /** 1 where the last step ended with a non-finite physics state. */
   readonly nonFinite: Uint8Array;
 
-  private readonly envs: LocomotionEnv[];
+  private readonly envs: E[];
 
-  constructor(envs: LocomotionEnv[]) {
+  constructor(envs: E[]) {
     if (envs.length === 0) throw new RangeError('VectorEnv needs at least one env');
     const first = envs[0];
     for (const e of envs) {
@@ -36,11 +61,12 @@ export class VectorEnv {
       }
     }
     this.envs = envs;
-    this.id = first.id;
+    this.id = first.id ?? UNNAMED_ENV;
     this.numEnvs = envs.length;
     this.observationSize = first.observationSize;
     this.actionSize = first.actionSize;
-    this.maxEpisodeSteps = first.maxEpisodeSteps;
+    // An env without a horizon of its own (a fake) ends its episodes itself.
+    this.maxEpisodeSteps = first.maxEpisodeSteps ?? Infinity;
     this.observations = new Float64Array(this.numEnvs * this.observationSize);
     this.rewards = new Float64Array(this.numEnvs);
     this.terminated = new Uint8Array(this.numEnvs);
@@ -99,7 +125,7 @@ export class VectorEnv {
       this.rewards[i] = r.reward;
       this.terminated[i] = r.terminated ? 1 : 0;
       this.truncated[i] = r.truncated ? 1 : 0;
-      this.nonFinite[i] = env.lastInfo.nonFiniteState ? 1 : 0;
+      this.nonFinite[i] = env.lastInfo?.nonFiniteState === true ? 1 : 0;
       if (r.terminated || r.truncated) this.running[i] = 0;
       stepped++;
     }
@@ -107,13 +133,13 @@ export class VectorEnv {
   }
 
   /** The env behind slot i (for state access). */
-  env(i: number): LocomotionEnv {
+  env(i: number): E {
     this.checkSlot(i);
     return this.envs[i];
   }
 
   close(): void {
-    for (const e of this.envs) e.close();
+    for (const e of this.envs) e.close?.();
   }
 
   private checkSlot(i: number): void {

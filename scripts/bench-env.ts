@@ -6,7 +6,8 @@
  *   (a) bare:       write ctrl, `mj_step` x frameSkip, nothing else (the physics floor);
  *   (b) stepInto:   our env through the allocation-free `stepInto`;
  *   (c) step():     our env through the allocating `step()`;
- *   (d) vector x8:  a `VectorEnv` of 8 copies stepping together.
+ *   (d) vector x8:  the batched rollout loop (src/batched-rollout.ts) over a `VectorEnv` of 8
+ *                   copies, one act call per batched step.
  * All four run the same fixed action and the same episodes: a preparatory pass records, for a
  * fixed sequence of seeds, each episode's reset state and length; (a) resets to exactly those
  * states and cuts episodes at exactly those lengths, so every variant integrates the same
@@ -20,6 +21,8 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { deriveSeed, loadMujoco, makeEnv, makeVectorEnv, mujocoPackageVersion, mujocoVersion } from '../src/index.js';
 import { type MainModule, type MjModel, assetPath, compileModelFile } from '../src/mujoco/bridge.js';
+import { BatchedRollout } from '../src/batched-rollout.js';
+import type { VectorEnv } from '../envs/vector-env.js';
 import { writeFileAtomic } from '../eval/result.js';
 import { upsertSection } from './bench-report.js';
 
@@ -198,18 +201,23 @@ function stepRunner(env: LocomotionEnv, action: Float64Array, eps: Episode[]): R
   };
 }
 
-/** (d) a VectorEnv of 8; finished slots restart with the next planned seed. */
-function vectorRunner(vec: Awaited<ReturnType<typeof makeVectorEnv>>, action: Float64Array, eps: Episode[]): Runner {
+/**
+ * (d) the batched rollout loop over a VectorEnv of 8, as evaluation and collection run it, with a
+ * policy that always answers the fixed action; finished slots restart with the next planned seed.
+ */
+function vectorRunner(vec: VectorEnv, action: Float64Array, eps: Episode[]): Runner {
   const actions = new Float64Array(vec.numEnvs * vec.actionSize);
   for (let i = 0; i < vec.numEnvs; i++) actions.set(action, i * vec.actionSize);
-  let next = 0;
+  // act() must answer exactly n rows: one view per batch size.
+  const views = Array.from({ length: vec.numEnvs + 1 }, (_, n) => actions.subarray(0, n * vec.actionSize));
+  const loop = new BatchedRollout(vec, { act: (_obs, n) => views[n] }, { policyName: 'fixed action' });
+  loop.begin({ count: Infinity, index: (k) => k, seed: (k) => eps[k % eps.length].seed });
   return (steps) => {
-    let done = 0;
-    while (done < steps) {
-      for (let i = 0; i < vec.numEnvs; i++) if (vec.running[i] === 0) vec.resetAt(i, eps[next++ % eps.length].seed);
-      done += vec.step(actions);
+    const start = loop.counts.envSteps;
+    while (loop.counts.envSteps - start < steps) {
+      if (!loop.stepSync()) break;
     }
-    return done;
+    return loop.counts.envSteps - start;
   };
 }
 
@@ -362,7 +370,7 @@ async function main(): Promise<void> {
       'the bare loop\'s, on wall-clock time and on this process\'s CPU time (user + system, `process.cpuUsage`; ' +
       'less sensitive to other processes on a shared machine); "paired chunks" is the median, over every a-b-c-d cycle of ' +
       'chunks, of the variant\'s rate over the bare rate in the same cycle (the most robust of the three to background ' +
-      'load). (d) counts env steps summed over the 8 copies.',
+      'load). (d) counts env steps summed over the 8 copies, stepped by the batched rollout loop (one policy call per batched step).',
     '',
     renderTable(rows),
     '',

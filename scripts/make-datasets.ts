@@ -4,7 +4,7 @@
  *
  * D4RL-like datasets made in this project from the ARS behaviour policies in eval/behaviour
  * (scripts/train-behaviour.ts), deterministically (same flags -> same data, whatever --workers),
- * written as D4RL-layout HDF5 files by the collect machinery (src/commands/collect.ts):
+ * written as D4RL-layout HDF5 files by the collect machinery (src/collect/):
  *
  * | dataset | what | rows (default) | D4RL's |
  * |---|---|---|---|
@@ -30,7 +30,9 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { readLinearPolicyFile, type LinearPolicyFile } from '../src/behaviour/linear.js';
 import { BehaviourPool } from '../src/behaviour/pool.js';
-import { collect, collectRows, episodeRows, type CollectResult } from '../src/commands/collect.js';
+import { collect, episodeRows } from '../src/collect/collect.js';
+import { collectRows } from '../src/collect/collect-rows.js';
+import type { CollectResult } from '../src/collect/options.js';
 import { D4rlWriter, packageVersion } from '../src/data/d4rl-writer.js';
 import { readD4rlFile, type MetadataValue } from '../src/data/d4rl-hdf5.js';
 import { packageRoot } from '../src/mujoco/bridge.js';

@@ -36,7 +36,7 @@ import {
   type LinearPolicyFile,
 } from '../src/behaviour/linear.js';
 import { BehaviourPool } from '../src/behaviour/pool.js';
-import { linearPolicyModulePath } from '../src/commands/collect.js';
+import { linearPolicyModulePath } from '../src/collect/policy.js';
 import { packageRoot } from '../src/mujoco/bridge.js';
 import { getEnvEntry, normalizedScore, TASK_SPACES } from '../src/registry.js';
 import { deriveSeed } from '../src/rng.js';

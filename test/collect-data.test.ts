@@ -1,5 +1,5 @@
 /**
- * `collect` (src/commands/collect.ts): the file it writes is read back by readD4rlFile +
+ * `collect` (src/collect/collect.ts): the file it writes is read back by readD4rlFile +
  * qlearningDataset with the right widths; terminals sit on termination steps and timeouts on
  * truncation steps (time limit, and the step budget cutting the last episode); the stored actions,
  * replayed from the stored seeds, reproduce the stored rewards, observations and flags; infos/qpos
@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BehaviourPool } from '../src/behaviour/pool.js';
-import { collect } from '../src/commands/collect.js';
+import { collect } from '../src/collect/collect.js';
 import { qlearningDataset, readD4rlFile, type D4rlDataset } from '../src/data/index.js';
 import { makeEnv } from '../src/make-env.js';
 import { deriveSeed } from '../src/rng.js';

@@ -1,8 +1,8 @@
 /**
- * Rolling out a policy and keeping every step, for `ofql-eval collect` (src/commands/collect.ts).
- * Runs in a worker thread (rollout-worker.ts) or in-process: B env slots stepped together, one
- * `policy.act` call per step for all running slots (as the evaluator does), finished slots
- * refilled with the next episode of the list.
+ * Rolling out a policy and keeping every step, for `ofql-eval collect` (src/collect/). Runs in a
+ * worker thread (rollout-worker.ts) or in-process, on the one batched rollout loop
+ * (src/batched-rollout.ts, as the evaluator does); what collection adds through the loop's hooks
+ * is the action noise and the per-step record of every transition.
  *
  * Episode i is reset with deriveSeed(seed, i) and draws its action noise from its own generator
  * seeded with deriveSeed(deriveSeed(seed, i), COLLECT_NOISE_STREAM), so its data depend on
@@ -14,8 +14,10 @@
  * the float32 `actions` written to the file are exactly what the env executed.
  */
 import type { LocomotionEnv } from '../../envs/locomotion-env.js';
-import { makeEnvsWithPolicy } from '../policy/load.js';
-import type { ActContext, Policy, PolicyRef } from '../policy/types.js';
+import { VectorEnv } from '../../envs/vector-env.js';
+import { BatchedRollout, seededEpisodes, type EpisodeEnd, type RolloutHooks } from '../batched-rollout.js';
+import { makeEnvsWithPolicy, policyLabel } from '../policy/load.js';
+import type { Policy, PolicyRef } from '../policy/types.js';
 import { Rng, deriveSeed } from '../rng.js';
 
 /** Mixed into the episode seed for the noise generator (differs from the env's and the random policy's streams). */
@@ -53,6 +55,77 @@ export interface EpisodeData {
   qvel: Float64Array;
 }
 
+/** Noise settings of one run. */
+type NoiseSettings = Pick<CollectConfig, 'actionNoise' | 'epsilon'>;
+
+/** One episode under way: its noise generator and its rows so far (buffers for a whole horizon). */
+class EpisodeRecord {
+  readonly rng: Rng;
+  t = 0;
+  readonly obs: Float32Array;
+  readonly next: Float32Array;
+  readonly act: Float32Array;
+  readonly rew: Float64Array;
+  readonly qpos: Float64Array;
+  readonly qvel: Float64Array;
+
+  constructor(seed: number, horizon: number, private readonly env: LocomotionEnv) {
+    this.rng = new Rng(deriveSeed(seed, COLLECT_NOISE_STREAM));
+    this.obs = new Float32Array(horizon * env.observationSize);
+    this.next = new Float32Array(horizon * env.observationSize);
+    this.act = new Float32Array(horizon * env.actionSize);
+    this.rew = new Float64Array(horizon);
+    this.qpos = new Float64Array(horizon * env.nq);
+    this.qvel = new Float64Array(horizon * env.nv);
+  }
+
+  /** Replace the policy's action by the executed one (see the header) and keep the step's inputs. */
+  beforeStep(action: Float64Array, noise: NoiseSettings, observations: Float64Array, row: number): void {
+    const { rng, t, env } = this;
+    const A = action.length;
+    const O = env.observationSize;
+    if (noise.epsilon > 0 && rng.random() < noise.epsilon) {
+      for (let k = 0; k < A; k++) action[k] = rng.uniform(-1, 1);
+    } else if (noise.actionNoise > 0) {
+      for (let k = 0; k < A; k++) action[k] += noise.actionNoise * rng.normal();
+    }
+    for (let k = 0; k < A; k++) {
+      const a = action[k];
+      action[k] = Math.fround(a > 1 ? 1 : a < -1 ? -1 : a);
+      this.act[t * A + k] = action[k];
+    }
+    for (let k = 0; k < O; k++) this.obs[t * O + k] = observations[row * O + k];
+    env.copyQposInto(this.qpos, t * env.nq);
+    env.copyQvelInto(this.qvel, t * env.nv);
+  }
+
+  afterStep(reward: number, observations: Float64Array, row: number): void {
+    const O = this.env.observationSize;
+    const t = this.t;
+    for (let k = 0; k < O; k++) this.next[t * O + k] = observations[row * O + k];
+    this.rew[t] = reward;
+    this.t = t + 1;
+  }
+
+  finish(end: EpisodeEnd): EpisodeData {
+    const L = end.length;
+    const { observationSize: O, actionSize: A, nq, nv } = this.env;
+    return {
+      index: end.index,
+      seed: end.seed,
+      length: L,
+      terminated: end.terminated,
+      return: end.return,
+      observations: this.obs.slice(0, L * O),
+      nextObservations: this.next.slice(0, L * O),
+      actions: this.act.slice(0, L * A),
+      rewards: this.rew.slice(0, L),
+      qpos: this.qpos.slice(0, L * nq),
+      qvel: this.qvel.slice(0, L * nv),
+    };
+  }
+}
+
 export class CollectRunner {
   readonly config: CollectConfig;
   readonly policy: Policy;
@@ -62,6 +135,9 @@ export class CollectRunner {
   readonly nq: number;
   readonly nv: number;
 
+  private readonly vec: VectorEnv;
+  private readonly loop: BatchedRollout;
+
   private constructor(config: CollectConfig, envs: LocomotionEnv[], policy: Policy) {
     this.config = config;
     this.envs = envs;
@@ -70,6 +146,8 @@ export class CollectRunner {
     this.actionSize = envs[0].actionSize;
     this.nq = envs[0].nq;
     this.nv = envs[0].nv;
+    this.vec = new VectorEnv(envs);
+    this.loop = new BatchedRollout(this.vec, policy, { policyName: policyLabel(config.policy), envId: config.envId });
   }
 
   static async create(config: CollectConfig): Promise<CollectRunner> {
@@ -81,133 +159,33 @@ export class CollectRunner {
    * Run `episodes` (global indices) to their ends; results in list order. `noise` overrides the
    * config's actionNoise / epsilon (the envs and the loaded policy do not depend on them).
    */
-  async run(episodes: readonly number[], noise: Partial<Pick<CollectConfig, 'actionNoise' | 'epsilon'>> = {}): Promise<EpisodeData[]> {
-    const { envs, observationSize: O, actionSize: A, nq, nv } = this;
-    const { seed, maxEpisodeSteps: T } = this.config;
-    const actionNoise = noise.actionNoise ?? this.config.actionNoise;
-    const epsilon = noise.epsilon ?? this.config.epsilon;
-    const B = envs.length;
+  async run(episodes: readonly number[], noise: Partial<NoiseSettings> = {}): Promise<EpisodeData[]> {
+    const settings: NoiseSettings = { actionNoise: noise.actionNoise ?? this.config.actionNoise, epsilon: noise.epsilon ?? this.config.epsilon };
     const results = new Map<number, EpisodeData>();
-    const obsAll = new Float64Array(B * O);
-    const batch = new Float64Array(B * O);
-    const ids = new Int32Array(B);
-    const seeds = new Float64Array(B);
-    const stepsArr = new Int32Array(B);
-    const rowSlot = new Int32Array(B);
-    const action = new Float64Array(A);
-    interface Slot {
-      index: number;
-      seed: number;
-      rng: Rng;
-      t: number;
-      ret: number;
-      obs: Float32Array;
-      next: Float32Array;
-      act: Float32Array;
-      rew: Float64Array;
-      qpos: Float64Array;
-      qvel: Float64Array;
-    }
-    const slots: (Slot | null)[] = new Array(B).fill(null);
-    let next = 0;
-    const start = (s: number): void => {
-      const index = episodes[next++];
-      const epSeed = deriveSeed(seed, index);
-      obsAll.set(envs[s].reset(epSeed), s * O);
-      slots[s] = {
-        index,
-        seed: epSeed,
-        rng: new Rng(deriveSeed(epSeed, COLLECT_NOISE_STREAM)),
-        t: 0,
-        ret: 0,
-        obs: new Float32Array(T * O),
-        next: new Float32Array(T * O),
-        act: new Float32Array(T * A),
-        rew: new Float64Array(T),
-        qpos: new Float64Array(T * nq),
-        qvel: new Float64Array(T * nv),
-      };
-    };
-    for (let s = 0; s < B && next < episodes.length; s++) start(s);
-
-    for (;;) {
-      let n = 0;
-      for (let s = 0; s < B; s++) {
-        const sl = slots[s];
-        if (!sl) continue;
-        rowSlot[n] = s;
-        ids[n] = sl.index;
-        seeds[n] = sl.seed;
-        stepsArr[n] = sl.t;
-        for (let k = 0; k < O; k++) batch[n * O + k] = obsAll[s * O + k];
-        n++;
-      }
-      if (n === 0) break;
-      const ctx: ActContext = { episodeIds: ids.subarray(0, n), episodeSeeds: seeds.subarray(0, n), steps: stepsArr.subarray(0, n) };
-      let out: unknown = this.policy.act(batch.subarray(0, n * O), n, ctx);
-      if (out !== null && typeof out === 'object' && typeof (out as PromiseLike<unknown>).then === 'function') out = await out;
-      const acts = out as ArrayLike<number>;
-      if (acts === null || typeof acts !== 'object' || acts.length !== n * A) {
-        throw new Error(
-          `policy act() returned ${acts === null || typeof acts !== 'object' ? String(acts) : `${acts.length} numbers`} for ${n} observations; expected ${n} x ${A} = ${n * A}`,
-        );
-      }
-      for (let r = 0; r < n; r++) {
-        const s = rowSlot[r];
-        const sl = slots[s]!;
-        const env = envs[s];
-        const rng = sl.rng;
-        const t = sl.t;
-        if (epsilon > 0 && rng.random() < epsilon) {
-          for (let k = 0; k < A; k++) action[k] = rng.uniform(-1, 1);
-        } else {
-          for (let k = 0; k < A; k++) {
-            const a = acts[r * A + k];
-            if (typeof a !== 'number' || !(a - a === 0)) {
-              throw new Error(`policy act() returned ${String(a)} for action[${k}] of episode ${sl.index} (step ${t})`);
-            }
-            action[k] = actionNoise > 0 ? a + actionNoise * rng.normal() : a;
-          }
-        }
-        for (let k = 0; k < A; k++) {
-          const a = action[k];
-          action[k] = Math.fround(a > 1 ? 1 : a < -1 ? -1 : a);
-          sl.act[t * A + k] = action[k];
-        }
-        for (let k = 0; k < O; k++) sl.obs[t * O + k] = obsAll[s * O + k];
-        const st = env.getState();
-        sl.qpos.set(st.qpos, t * nq);
-        sl.qvel.set(st.qvel, t * nv);
-        const res = env.stepInto(action, 0, obsAll, s * O);
-        for (let k = 0; k < O; k++) sl.next[t * O + k] = obsAll[s * O + k];
-        sl.rew[t] = res.reward;
-        sl.ret += res.reward;
-        sl.t = t + 1;
-        if (res.terminated || res.truncated) {
-          const L = sl.t;
-          results.set(sl.index, {
-            index: sl.index,
-            seed: sl.seed,
-            length: L,
-            terminated: res.terminated,
-            return: sl.ret,
-            observations: sl.obs.slice(0, L * O),
-            nextObservations: sl.next.slice(0, L * O),
-            actions: sl.act.slice(0, L * A),
-            rewards: sl.rew.slice(0, L),
-            qpos: sl.qpos.slice(0, L * nq),
-            qvel: sl.qvel.slice(0, L * nv),
-          });
-          slots[s] = null;
-          if (next < episodes.length) start(s);
-        }
-      }
-    }
+    await this.loop.run(seededEpisodes(episodes, this.config.seed), this.hooks(settings, results));
     return episodes.map((i) => results.get(i)!);
   }
 
+  /** The loop's hooks for one run: noise on the actions, every transition kept, episodes into `results`. */
+  private hooks(noise: NoiseSettings, results: Map<number, EpisodeData>): RolloutHooks {
+    const { vec, envs } = this;
+    const horizon = this.config.maxEpisodeSteps;
+    const records: Array<EpisodeRecord | null> = new Array<EpisodeRecord | null>(envs.length).fill(null);
+    return {
+      episodeStart: (s, _index, seed) => {
+        records[s] = new EpisodeRecord(seed, horizon, envs[s]);
+      },
+      beforeStep: (s, action) => records[s]!.beforeStep(action, noise, vec.observations, s),
+      afterStep: (s, reward) => records[s]!.afterStep(reward, vec.observations, s),
+      episodeEnd: (end) => {
+        results.set(end.index, records[end.slot]!.finish(end));
+        records[end.slot] = null;
+      },
+    };
+  }
+
   async close(): Promise<void> {
-    for (const e of this.envs) e.close();
+    this.vec.close();
     await this.policy.close?.();
   }
 }

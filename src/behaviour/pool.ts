@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { WorkerPool, compiledFile } from '../worker-pool.js';
 import type { RolloutExecutor } from './ars.js';
 import type { CollectConfig, EpisodeData } from './collect-episodes.js';
-import { runRollout, type RolloutEnv, type RolloutOutcome, type RolloutSpec } from './rollout.js';
+import { runRollouts, type RolloutEnv, type RolloutOutcome, type RolloutSpec } from './rollout.js';
 import type { BehaviourTask } from './rollout-worker.js';
 
 /** Default thread count for behaviour work: 2 (the machine this was built for has 2 cores). */
@@ -46,5 +46,5 @@ export class BehaviourPool extends WorkerPool<BehaviourTask, unknown> {
 
 /** Run rollouts in this thread on one env (tests, fake envs). */
 export function localArsExecutor(env: RolloutEnv): RolloutExecutor {
-  return async (base, specs: RolloutSpec[], settings) => specs.map((s) => runRollout(env, base, s, settings));
+  return async (base, specs: RolloutSpec[], settings) => runRollouts(env, base, specs, settings);
 }

@@ -8,7 +8,7 @@ import type { LocomotionEnv } from '../../envs/locomotion-env.js';
 import { makeEnv } from '../make-env.js';
 import { CollectRunner, type CollectConfig, type EpisodeData } from './collect-episodes.js';
 import type { LinearParams } from './linear.js';
-import { runRollout, type RolloutOutcome, type RolloutSettings, type RolloutSpec } from './rollout.js';
+import { runRollouts, type RolloutOutcome, type RolloutSettings, type RolloutSpec } from './rollout.js';
 
 export interface ArsTask {
   kind: 'ars';
@@ -71,7 +71,7 @@ async function collectorFor(config: CollectConfig): Promise<CollectRunner> {
 export default async function run(task: BehaviourTask): Promise<RolloutOutcome[] | EpisodeData[]> {
   if (task.kind === 'ars') {
     const env = await envFor(task.envId, task.maxEpisodeSteps);
-    return task.specs.map((spec) => runRollout(env, task.base, spec, task.settings));
+    return runRollouts(env, task.base, task.specs, task.settings);
   }
   if (task.kind === 'collect') {
     const runner = await collectorFor(task.config);
