@@ -123,6 +123,11 @@ export interface EncodeOptions {
 
 /** Largest header accepted (and written), as the reference implementation. */
 export const MAX_HEADER_SIZE = 100_000_000;
+/** The header-length prefix: an unsigned 64-bit little-endian integer. */
+const PREFIX_SIZE = 8;
+/** The header's optional string-to-string map (not a tensor). */
+const METADATA_KEY = '__metadata__';
+const OPEN_BRACE = 0x7b;
 
 const ITEM_SIZE: Readonly<Record<Dtype, number>> = {
   F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U64: 8, U32: 4, U16: 2, U8: 1, BOOL: 1,
@@ -382,8 +387,8 @@ export function encodeSafetensors(
     if (typeof name !== 'string' || name.length === 0) {
       throw new CheckpointError({ code: 'header', file: source, detail: 'tensor names must be non-empty strings' });
     }
-    if (name === '__metadata__') {
-      throw new CheckpointError({ code: 'header', file: source, field: tensorField(name), detail: "'__metadata__' is reserved and cannot name a tensor" });
+    if (name === METADATA_KEY) {
+      throw new CheckpointError({ code: 'header', file: source, field: tensorField(name), detail: `'${METADATA_KEY}' is reserved and cannot name a tensor` });
     }
     prepared.push(prepareTensor(name, t, source, options.checkFinite ?? false));
   }
@@ -392,16 +397,16 @@ export function encodeSafetensors(
   const parts: string[] = [];
   if (metadata !== undefined) {
     if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) {
-      throw new CheckpointError({ code: 'header', file: source, field: '__metadata__', detail: `must be an object of strings, got ${typeName(metadata)}` });
+      throw new CheckpointError({ code: 'header', file: source, field: METADATA_KEY, detail: `must be an object of strings, got ${typeName(metadata)}` });
     }
     const keys = Object.keys(metadata).sort();
     for (const k of keys) {
       if (typeof metadata[k] !== 'string') {
-        throw new CheckpointError({ code: 'header', file: source, field: `__metadata__.${k}`, detail: `metadata values must be strings, got ${typeName(metadata[k])}` });
+        throw new CheckpointError({ code: 'header', file: source, field: `${METADATA_KEY}.${k}`, detail: `metadata values must be strings, got ${typeName(metadata[k])}` });
       }
     }
     if (keys.length > 0) {
-      parts.push(`"__metadata__":{${keys.map((k) => `${JSON.stringify(k)}:${JSON.stringify(metadata[k])}`).join(',')}}`);
+      parts.push(`"${METADATA_KEY}":{${keys.map((k) => `${JSON.stringify(k)}:${JSON.stringify(metadata[k])}`).join(',')}}`);
     }
   }
   let offset = 0;
@@ -415,12 +420,12 @@ export function encodeSafetensors(
   if (headerLength > MAX_HEADER_SIZE) {
     throw new CheckpointError({ code: 'header', file: source, detail: `header would be ${headerLength} bytes, more than the ${MAX_HEADER_SIZE}-byte limit` });
   }
-  const out = new Uint8Array(8 + headerLength + offset);
+  const out = new Uint8Array(PREFIX_SIZE + headerLength + offset);
   const dv = new DataView(out.buffer);
   dv.setUint32(0, headerLength, true); // high 32 bits stay 0 (headerLength < 2^32)
-  out.set(json, 8);
-  out.fill(0x20, 8 + json.length, 8 + headerLength);
-  let pos = 8 + headerLength;
+  out.set(json, PREFIX_SIZE);
+  out.fill(0x20, PREFIX_SIZE + json.length, PREFIX_SIZE + headerLength);
+  let pos = PREFIX_SIZE + headerLength;
   for (const p of prepared) {
     out.set(p.bytes, pos);
     pos += p.bytes.length;
@@ -478,33 +483,61 @@ export function readSafetensorsHeader(bytes: Uint8Array, source: string): Safete
   return checkSafetensorsHeader(bytes, source, bytes instanceof Uint8Array ? bytes.length : 0);
 }
 
+type HeaderFail = (code: 'truncated' | 'header' | 'dtype' | 'shape' | 'offsets' | 'trailing-bytes', detail: string, field?: string) => never;
+
+/** The header length N from the 8-byte little-endian prefix: exact up to 2^53, larger values fail the checks anyway. */
+function prefixHeaderLength(bytes: Uint8Array): number {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, PREFIX_SIZE);
+  return dv.getUint32(4, true) * 2 ** 32 + dv.getUint32(0, true);
+}
+
 /**
  * readSafetensorsHeader for a file of `fileSize` bytes of which `bytes` holds the beginning (at
  * least the prefix and the header): what readSafetensorsFile checks before reading the tensor data.
  */
 function checkSafetensorsHeader(bytes: Uint8Array, source: string, fileSize: number): SafetensorsHeader {
-  const fail = (code: 'truncated' | 'header' | 'dtype' | 'shape' | 'offsets' | 'trailing-bytes', detail: string, field?: string): never => {
+  const fail: HeaderFail = (code, detail, field) => {
     throw new CheckpointError({ code, file: source, field, detail });
   };
-  if (!(bytes instanceof Uint8Array)) fail('header', `expected the file's bytes as a Uint8Array, got ${typeName(bytes)}`);
-  if (fileSize < 8) {
-    fail('truncated', `file is ${fileSize} bytes, shorter than the 8-byte header-length prefix (empty or truncated file)`);
+  const n = checkHeaderLength(bytes, fileSize, fail);
+  const header = parseHeaderJson(bytes.subarray(PREFIX_SIZE, PREFIX_SIZE + n), fail);
+  let metadata: Record<string, string> = {};
+  const entries: SafetensorsEntry[] = [];
+  for (const name of Object.keys(header)) {
+    if (name === METADATA_KEY) metadata = readMetadata(header[name], fail);
+    else entries.push(readHeaderEntry(name, header[name], fail));
   }
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const lo = dv.getUint32(0, true);
-  const hi = dv.getUint32(4, true);
-  const n = hi * 2 ** 32 + lo; // exact up to 2^53; larger values fail the checks below anyway
-  const after = fileSize - 8;
+  entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  const dataStart = PREFIX_SIZE + n;
+  checkDataSize(entries, checkCoverage(entries, fail), dataStart, fileSize, fail);
+  return { headerLength: n, dataStart, entries, metadata };
+}
+
+/** The length prefix, checked against the file and the limit, and that the header starts like a JSON object. */
+function checkHeaderLength(bytes: Uint8Array, fileSize: number, fail: HeaderFail): number {
+  if (!(bytes instanceof Uint8Array)) fail('header', `expected the file's bytes as a Uint8Array, got ${typeName(bytes)}`);
+  if (fileSize < PREFIX_SIZE) {
+    fail('truncated', `file is ${fileSize} bytes, shorter than the ${PREFIX_SIZE}-byte header-length prefix (empty or truncated file)`);
+  }
+  const n = prefixHeaderLength(bytes);
+  const after = fileSize - PREFIX_SIZE;
   if (n > after) {
-    fail('truncated', `header-length prefix says ${(BigInt(hi) << 32n) | BigInt(lo)} bytes but only ${after} bytes follow it (truncated file or corrupt length prefix)`);
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, PREFIX_SIZE);
+    fail('truncated', `header-length prefix says ${dv.getBigUint64(0, true)} bytes but only ${after} bytes follow it (truncated file or corrupt length prefix)`);
   }
   if (n > MAX_HEADER_SIZE) fail('header', `header length ${n} is more than the ${MAX_HEADER_SIZE}-byte limit (corrupt length prefix?)`);
-  if (n < 2 || bytes[8] !== 0x7b) {
-    fail('header', `header must be a JSON object starting with '{' (got ${n === 0 ? 'an empty header' : `byte 0x${bytes[8].toString(16).padStart(2, '0')}`}); not a safetensors file?`);
+  const first = bytes[PREFIX_SIZE];
+  if (n < 2 || first !== OPEN_BRACE) {
+    fail('header', `header must be a JSON object starting with '{' (got ${n === 0 ? 'an empty header' : `byte 0x${first.toString(16).padStart(2, '0')}`}); not a safetensors file?`);
   }
+  return n;
+}
+
+/** The header's bytes as a JSON object: UTF-8, valid JSON, an object, no duplicate keys. */
+function parseHeaderJson(headerBytes: Uint8Array, fail: HeaderFail): Record<string, unknown> {
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes.subarray(8, 8 + n));
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(headerBytes);
   } catch {
     return fail('header', 'header is not valid UTF-8');
   }
@@ -517,53 +550,63 @@ function checkSafetensorsHeader(bytes: Uint8Array, source: string, fileSize: num
   if (!isPlainObject(parsed)) fail('header', `header must be a JSON object, got ${Array.isArray(parsed) ? 'an array' : typeName(parsed)}`);
   const dup = findDuplicateKey(text);
   if (dup !== undefined) fail('header', `duplicate key ${JSON.stringify(dup)} in the header`);
+  return parsed as Record<string, unknown>;
+}
 
-  const header = parsed as Record<string, unknown>;
+/** `__metadata__`: strings only (defineProperty, so a key like `__proto__` stays plain data). */
+function readMetadata(v: unknown, fail: HeaderFail): Record<string, string> {
+  if (!isPlainObject(v)) fail('header', `must be an object of strings, got ${JSON.stringify(v)}`, METADATA_KEY);
   const metadata: Record<string, string> = {};
-  const entries: SafetensorsEntry[] = [];
-  for (const name of Object.keys(header)) {
-    const v = header[name];
-    if (name === '__metadata__') {
-      if (!isPlainObject(v)) fail('header', `must be an object of strings, got ${JSON.stringify(v)}`, '__metadata__');
-      for (const [k, s] of Object.entries(v as Record<string, unknown>)) {
-        if (typeof s !== 'string') fail('header', `metadata values must be strings, got ${JSON.stringify(s)}`, `__metadata__.${k}`);
-        Object.defineProperty(metadata, k, { value: s, enumerable: true, writable: true, configurable: true });
-      }
-      continue;
-    }
-    const field = tensorField(name);
-    if (name.length === 0) fail('header', 'tensor name is empty', field);
-    if (!isPlainObject(v)) fail('header', `expected {"dtype", "shape", "data_offsets"}, got ${JSON.stringify(v)}`, field);
-    const info = v as Record<string, unknown>;
-    for (const key of ['dtype', 'shape', 'data_offsets']) {
-      if (!(key in info)) fail('header', `missing "${key}"`, field);
-    }
-    const dtype = info.dtype;
-    if (!isDtype(dtype)) {
-      if (typeof dtype === 'string' && SPEC_ONLY_DTYPES.has(dtype)) {
-        fail('dtype', `dtype ${dtype} is not supported here; supported: ${DTYPES.join(', ')}`, field);
-      }
-      fail('dtype', `unknown dtype ${JSON.stringify(dtype)}; expected one of ${DTYPES.join(', ')}`, field);
-    }
-    const sp = shapeProblem(info.shape);
-    if (sp) fail('shape', sp, field);
-    const shape = [...(info.shape as number[])];
-    const off = info.data_offsets;
-    if (
-      !Array.isArray(off) || off.length !== 2 ||
-      !off.every((x) => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0) || off[0] > off[1]
-    ) {
-      fail('offsets', `data_offsets must be [begin, end] with 0 <= begin <= end, got ${JSON.stringify(off)}`, field);
-    }
-    const [begin, end] = off as [number, number];
-    const want = numel(shape) * ITEM_SIZE[dtype as Dtype];
-    if (end - begin !== want) {
-      fail('shape', `shape ${fmtShape(shape)} of ${dtype} needs ${want} bytes but data_offsets [${begin}, ${end}] span ${end - begin}`, field);
-    }
-    entries.push({ name, dtype: dtype as Dtype, shape, begin, end });
+  for (const [k, s] of Object.entries(v as Record<string, unknown>)) {
+    if (typeof s !== 'string') fail('header', `metadata values must be strings, got ${JSON.stringify(s)}`, `${METADATA_KEY}.${k}`);
+    Object.defineProperty(metadata, k, { value: s, enumerable: true, writable: true, configurable: true });
   }
+  return metadata;
+}
 
-  entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
+/** One tensor's header entry: dtype, shape and data_offsets, each checked, and the shape's size against the span. */
+function readHeaderEntry(name: string, v: unknown, fail: HeaderFail): SafetensorsEntry {
+  const field = tensorField(name);
+  if (name.length === 0) fail('header', 'tensor name is empty', field);
+  if (!isPlainObject(v)) fail('header', `expected {"dtype", "shape", "data_offsets"}, got ${JSON.stringify(v)}`, field);
+  const info = v as Record<string, unknown>;
+  for (const key of ['dtype', 'shape', 'data_offsets']) {
+    if (!(key in info)) fail('header', `missing "${key}"`, field);
+  }
+  const dtype = checkDtype(info.dtype, field, fail);
+  const sp = shapeProblem(info.shape);
+  if (sp) fail('shape', sp, field);
+  const shape = [...(info.shape as number[])];
+  const [begin, end] = checkOffsets(info.data_offsets, field, fail);
+  const want = numel(shape) * ITEM_SIZE[dtype];
+  if (end - begin !== want) {
+    fail('shape', `shape ${fmtShape(shape)} of ${dtype} needs ${want} bytes but data_offsets [${begin}, ${end}] span ${end - begin}`, field);
+  }
+  return { name, dtype, shape, begin, end };
+}
+
+function checkDtype(dtype: unknown, field: string, fail: HeaderFail): Dtype {
+  if (!isDtype(dtype)) {
+    if (typeof dtype === 'string' && SPEC_ONLY_DTYPES.has(dtype)) {
+      fail('dtype', `dtype ${dtype} is not supported here; supported: ${DTYPES.join(', ')}`, field);
+    }
+    fail('dtype', `unknown dtype ${JSON.stringify(dtype)}; expected one of ${DTYPES.join(', ')}`, field);
+  }
+  return dtype as Dtype;
+}
+
+function checkOffsets(off: unknown, field: string, fail: HeaderFail): [number, number] {
+  if (
+    !Array.isArray(off) || off.length !== 2 ||
+    !off.every((x) => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0) || off[0] > off[1]
+  ) {
+    fail('offsets', `data_offsets must be [begin, end] with 0 <= begin <= end, got ${JSON.stringify(off)}`, field);
+  }
+  return off as [number, number];
+}
+
+/** Entries sorted by offset must tile the byte buffer from 0 (no overlaps, no holes); returns where they end. */
+function checkCoverage(entries: readonly SafetensorsEntry[], fail: HeaderFail): number {
   let expected = 0;
   let prev: SafetensorsEntry | undefined;
   for (const e of entries) {
@@ -579,7 +622,11 @@ function checkSafetensorsHeader(bytes: Uint8Array, source: string, fileSize: num
     expected = e.end;
     prev = e;
   }
-  const dataStart = 8 + n;
+  return expected;
+}
+
+/** The tensors' end (`expected`, relative to the byte buffer) must be the end of the file exactly. */
+function checkDataSize(entries: readonly SafetensorsEntry[], expected: number, dataStart: number, fileSize: number, fail: HeaderFail): void {
   const available = fileSize - dataStart;
   if (expected > available) {
     const cut = entries.find((e) => e.end > available)!;
@@ -588,7 +635,6 @@ function checkSafetensorsHeader(bytes: Uint8Array, source: string, fileSize: num
   if (expected < available) {
     fail('trailing-bytes', `${available - expected} bytes after the last tensor's data (the tensors end at file byte ${dataStart + expected}, the file has ${fileSize}); the byte buffer must be covered exactly`);
   }
-  return { headerLength: n, dataStart, entries, metadata };
 }
 
 function makeArray(dtype: Dtype, buf: ArrayBuffer): TensorData {
@@ -679,11 +725,10 @@ export async function readSafetensorsFile(path: string, options: DecodeOptions =
       const st = await file.stat();
       if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
       size = st.size;
-      const prefix = await readAt(file, 0, Math.min(8, size));
-      if (prefix.length < 8) return decodeSafetensors(prefix, path, options); // reports the truncation
-      const dv = new DataView(prefix.buffer, prefix.byteOffset, 8);
-      const n = dv.getUint32(4, true) * 2 ** 32 + dv.getUint32(0, true);
-      head = n <= size - 8 && n <= MAX_HEADER_SIZE ? await readAt(file, 0, 8 + n) : prefix;
+      const prefix = await readAt(file, 0, Math.min(PREFIX_SIZE, size));
+      if (prefix.length < PREFIX_SIZE) return decodeSafetensors(prefix, path, options); // reports the truncation
+      const n = prefixHeaderLength(prefix);
+      head = n <= size - PREFIX_SIZE && n <= MAX_HEADER_SIZE ? await readAt(file, 0, PREFIX_SIZE + n) : prefix;
     } catch (e) {
       if (e instanceof CheckpointError) throw e;
       throw cannotRead(e);

@@ -12,7 +12,8 @@
  * All arrays are row-major and flat: row i of `observations` is
  * `observations.subarray(i * observationSize, (i + 1) * observationSize)`.
  */
-import { DatasetError, findNonFinite } from './errors.js';
+import { checkWidth, readFiniteRows } from './checked-rows.js';
+import { DatasetError } from './errors.js';
 import { D4RL_MAX_EPISODE_STEPS } from '../registry.js';
 import { envDims } from './env-dims.js';
 import {
@@ -93,11 +94,62 @@ export async function readD4rlFile(path: string, options: ReadD4rlOptions = {}):
   }
 }
 
+/** The datasets of a D4RL file: the four required ones, and the optional ones (null when absent or not wanted). */
+interface D4rlDatasets {
+  observations: Dataset;
+  actions: Dataset;
+  rewards: Dataset;
+  terminals: Dataset;
+  timeouts: Dataset | null;
+  nextObservations: Dataset | null;
+  qpos: Dataset | null;
+  qvel: Dataset | null;
+}
+
+/** The row count and widths, all checked before anything large is read. */
+interface D4rlShape {
+  N: number;
+  observationSize: number;
+  actionSize: number;
+  qposSize?: number;
+  qvelSize?: number;
+}
+
+type ExpectedDims = ReturnType<typeof expectedDims>;
+
 function readOpen(file: string, h5: H5File, options: ReadD4rlOptions): D4rlDataset {
   const warnings: string[] = [];
   const dtypes: Record<string, string> = {};
   const expected = expectedDims(options, warnings);
+  const ds = findDatasets(file, h5, options, dtypes);
+  const shape = checkShapes(file, ds, expected);
+  const { N, observationSize, actionSize } = shape;
+  const observations = readFiniteRows(file, 'observations', ds.observations, N, observationSize);
+  const actions = readFiniteRows(file, 'actions', ds.actions, N, actionSize);
+  const rewards = readFiniteRows(file, 'rewards', ds.rewards, N, 1);
+  const terminals = readRows(file, 'terminals', ds.terminals, N, 1, new Uint8Array(N));
+  const timeouts = readTimeouts(file, ds.timeouts, N, warnings);
+  const nextObservations = ds.nextObservations ? readFiniteRows(file, 'next_observations', ds.nextObservations, N, observationSize) : undefined;
+  return {
+    file,
+    N,
+    observationSize,
+    actionSize,
+    observations,
+    actions,
+    rewards,
+    terminals,
+    timeouts,
+    hasTimeouts: ds.timeouts !== null,
+    nextObservations,
+    infos: readInfos(file, ds, shape),
+    metadata: readMetadata(h5),
+    dtypes,
+    warnings,
+  };
+}
 
+function findDatasets(file: string, h5: H5File, options: ReadD4rlOptions, dtypes: Record<string, string>): D4rlDatasets {
   const topKeys = h5.keys();
   const required = (field: string, what: string): Dataset => {
     const ds = numericDataset(file, h5, field, dtypes);
@@ -111,100 +163,77 @@ function readOpen(file: string, h5: H5File, options: ReadD4rlOptions): D4rlDatas
     }
     return ds;
   };
-  const obsDs = required('observations', 'observations (N x obs_dim float32)');
-  const actDs = required('actions', 'actions (N x act_dim float32)');
-  const rewDs = required('rewards', 'rewards (N or N x 1 float32)');
-  const termDs = required('terminals', 'terminals (N bool)');
-  const toDs = numericDataset(file, h5, 'timeouts', dtypes);
-  const wantNext = options.nextObservations ?? true;
+  const optional = (field: string, wanted = true) => (wanted ? numericDataset(file, h5, field, dtypes) : null);
   const wantInfos = options.infos ?? true;
-  const nextDs = wantNext ? numericDataset(file, h5, 'next_observations', dtypes) : null;
-  const qposDs = wantInfos ? numericDataset(file, h5, 'infos/qpos', dtypes) : null;
-  const qvelDs = wantInfos ? numericDataset(file, h5, 'infos/qvel', dtypes) : null;
+  return {
+    observations: required('observations', 'observations (N x obs_dim float32)'),
+    actions: required('actions', 'actions (N x act_dim float32)'),
+    rewards: required('rewards', 'rewards (N or N x 1 float32)'),
+    terminals: required('terminals', 'terminals (N bool)'),
+    timeouts: optional('timeouts'),
+    nextObservations: optional('next_observations', options.nextObservations ?? true),
+    qpos: optional('infos/qpos', wantInfos),
+    qvel: optional('infos/qvel', wantInfos),
+  };
+}
 
-  // ---- shapes (all checked before anything large is read) ----
-  const obsShape = matrixShape(file, 'observations', obsDs, 'N x obs_dim');
-  const N = obsShape[0];
-  const observationSize = obsShape[1];
+function checkShapes(file: string, ds: D4rlDatasets, expected: ExpectedDims): D4rlShape {
+  const [N, observationSize] = matrixShape(file, 'observations', ds.observations, 'N x obs_dim');
   if (N === 0) {
     throw new DatasetError({ code: 'empty', file, field: 'observations', detail: 'has 0 rows; expected at least one step' });
   }
   checkWidth(file, 'observations', observationSize, expected.observationSize, expected.source, 'observation');
-  const actShape = matrixShape(file, 'actions', actDs, 'N x act_dim');
-  checkRows(file, 'actions', actShape[0], N);
-  const actionSize = actShape[1];
+  const actionSize = infoWidth(file, 'actions', ds.actions, 'N x act_dim', N);
   checkWidth(file, 'actions', actionSize, expected.actionSize, expected.source, 'action');
-  vectorShape(file, 'rewards', rewDs, N);
-  vectorShape(file, 'terminals', termDs, N);
-  if (toDs) vectorShape(file, 'timeouts', toDs, N);
-  if (nextDs) {
-    const s = matrixShape(file, 'next_observations', nextDs, 'N x obs_dim');
-    checkRows(file, 'next_observations', s[0], N);
-    if (s[1] !== observationSize) {
-      throw new DatasetError({
-        code: 'shape',
-        file,
-        field: 'next_observations',
-        detail: `has width ${s[1]}; expected ${observationSize}, the width of observations`,
-      });
-    }
-  }
-  const qposSize = qposDs ? matrixShape(file, 'infos/qpos', qposDs, 'N x nq')[1] : undefined;
-  if (qposDs) checkRows(file, 'infos/qpos', qposDs.shape![0], N);
-  const qvelSize = qvelDs ? matrixShape(file, 'infos/qvel', qvelDs, 'N x nv')[1] : undefined;
-  if (qvelDs) checkRows(file, 'infos/qvel', qvelDs.shape![0], N);
-
-  // ---- data ----
-  const observations = readRows(file, 'observations', obsDs, N, observationSize, new Float32Array(N * observationSize));
-  throwIf(findNonFinite(file, 'observations', observations, observationSize));
-  const actions = readRows(file, 'actions', actDs, N, actionSize, new Float32Array(N * actionSize));
-  throwIf(findNonFinite(file, 'actions', actions, actionSize));
-  const rewards = readRows(file, 'rewards', rewDs, N, 1, new Float32Array(N));
-  throwIf(findNonFinite(file, 'rewards', rewards, 1));
-  const terminals = readRows(file, 'terminals', termDs, N, 1, new Uint8Array(N));
-  const timeouts = toDs ? readRows(file, 'timeouts', toDs, N, 1, new Uint8Array(N)) : new Uint8Array(N);
-  if (!toDs) {
-    warnings.push(
-      `no 'timeouts' dataset (pre-v1 D4RL file): timeouts are all zero; qlearningDataset then cuts episodes ` +
-        `every maxEpisodeSteps (${D4RL_MAX_EPISODE_STEPS}) kept steps, as d4rl.qlearning_dataset does for such files`,
-    );
-  }
-  let nextObservations: Float32Array | undefined;
-  if (nextDs) {
-    nextObservations = readRows(file, 'next_observations', nextDs, N, observationSize, new Float32Array(N * observationSize));
-    throwIf(findNonFinite(file, 'next_observations', nextObservations, observationSize));
-  }
-  const infos: D4rlDataset['infos'] = {};
-  if (qposDs && qposSize !== undefined) {
-    infos.qpos = readRows(file, 'infos/qpos', qposDs, N, qposSize, new Float64Array(N * qposSize));
-    infos.qposSize = qposSize;
-  }
-  if (qvelDs && qvelSize !== undefined) {
-    infos.qvel = readRows(file, 'infos/qvel', qvelDs, N, qvelSize, new Float64Array(N * qvelSize));
-    infos.qvelSize = qvelSize;
-  }
-
-  return {
-    file,
-    N,
-    observationSize,
-    actionSize,
-    observations,
-    actions,
-    rewards,
-    terminals,
-    timeouts,
-    hasTimeouts: toDs !== null,
-    nextObservations,
-    infos,
-    metadata: readMetadata(h5),
-    dtypes,
-    warnings,
-  };
+  vectorShape(file, 'rewards', ds.rewards, N);
+  vectorShape(file, 'terminals', ds.terminals, N);
+  if (ds.timeouts) vectorShape(file, 'timeouts', ds.timeouts, N);
+  if (ds.nextObservations) checkNextShape(file, ds.nextObservations, N, observationSize);
+  const qposSize = ds.qpos ? infoWidth(file, 'infos/qpos', ds.qpos, 'N x nq', N) : undefined;
+  const qvelSize = ds.qvel ? infoWidth(file, 'infos/qvel', ds.qvel, 'N x nv', N) : undefined;
+  return { N, observationSize, actionSize, qposSize, qvelSize };
 }
 
-function throwIf(err: DatasetError | undefined): void {
-  if (err) throw err;
+/** The width of a rank-2 dataset with N rows. */
+function infoWidth(file: string, field: string, ds: Dataset, what: string, N: number): number {
+  const [rows, width] = matrixShape(file, field, ds, what);
+  checkRows(file, field, rows, N);
+  return width;
+}
+
+function checkNextShape(file: string, ds: Dataset, N: number, observationSize: number): void {
+  const width = infoWidth(file, 'next_observations', ds, 'N x obs_dim', N);
+  if (width !== observationSize) {
+    throw new DatasetError({
+      code: 'shape',
+      file,
+      field: 'next_observations',
+      detail: `has width ${width}; expected ${observationSize}, the width of observations`,
+    });
+  }
+}
+
+/** The file's timeouts, or all zero with a warning for a pre-v1 file that has none. */
+function readTimeouts(file: string, ds: Dataset | null, N: number, warnings: string[]): Uint8Array {
+  if (ds) return readRows(file, 'timeouts', ds, N, 1, new Uint8Array(N));
+  warnings.push(
+    `no 'timeouts' dataset (pre-v1 D4RL file): timeouts are all zero; qlearningDataset then cuts episodes ` +
+      `every maxEpisodeSteps (${D4RL_MAX_EPISODE_STEPS}) kept steps, as d4rl.qlearning_dataset does for such files`,
+  );
+  return new Uint8Array(N);
+}
+
+function readInfos(file: string, ds: D4rlDatasets, { N, qposSize, qvelSize }: D4rlShape): D4rlDataset['infos'] {
+  const infos: D4rlDataset['infos'] = {};
+  if (ds.qpos && qposSize !== undefined) {
+    infos.qpos = readRows(file, 'infos/qpos', ds.qpos, N, qposSize, new Float64Array(N * qposSize));
+    infos.qposSize = qposSize;
+  }
+  if (ds.qvel && qvelSize !== undefined) {
+    infos.qvel = readRows(file, 'infos/qvel', ds.qvel, N, qvelSize, new Float64Array(N * qvelSize));
+    infos.qvelSize = qvelSize;
+  }
+  return infos;
 }
 
 function expectedDims(
@@ -276,17 +305,6 @@ function checkRows(file: string, field: string, rows: number, N: number): void {
       file,
       field,
       detail: `has ${rows} rows; expected ${N}, the row count of observations`,
-    });
-  }
-}
-
-function checkWidth(file: string, field: string, width: number, expected: number | undefined, source: string, kind: string): void {
-  if (expected !== undefined && width !== expected) {
-    throw new DatasetError({
-      code: 'shape',
-      file,
-      field,
-      detail: `has width ${width}; expected ${kind} size ${expected} (${source})`,
     });
   }
 }

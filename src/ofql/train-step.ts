@@ -1,6 +1,7 @@
 /**
  * One-Step Flow Q-Learning agent: parameters, optimisers and the training step, CleanRL style
- * (one function that reads top to bottom). Mirrors DQL's Diffusion_QL.train loop
+ * (OfqlAgentBase.trainStep reads top to bottom; TfOfqlAgent's updates follow the numbered
+ * steps below). Mirrors DQL's Diffusion_QL.train loop
  * (Zhendong-Wang/Diffusion-Policies-for-Offline-RL agents/ql_diffusion.py) with OFQL's one-step
  * average-velocity policy in place of the diffusion chain (docs/reference.md §4 and §5):
  *
@@ -54,6 +55,7 @@ import {
   qLoss,
   sampleTimePairs,
   softUpdate,
+  type TimePairs,
 } from './losses.js';
 
 type Tensor = tf.Tensor;
@@ -225,97 +227,327 @@ export function drawBySoftmaxQ(actions: Float32Array, q: Float32Array, B: number
   return out;
 }
 
+/** The critic metrics of a step that trains no critic (behaviour cloning). */
+const UNTRAINED_CRITIC: Readonly<CriticMetrics> = Object.freeze({ criticLoss: 0, criticGradNorm: 0, targetQMean: 0 });
+
+/** The actor update's random draws, in the order both engines make them. */
+export interface ActorDraws {
+  /** (t, r) ~ sorted logit-normal pairs, a flowRatio fraction with r = t. */
+  pairs: TimePairs;
+  /** Noise of the MeanFlow interpolant. */
+  eps: Float32Array;
+  /** Noise of the one-step action a_new that the Q term scores. */
+  epsNew: Float32Array;
+  /** Which critic leads the Q loss (OfqlMetrics.qRole). */
+  qRole: 1 | 2;
+}
+
+/** What an engine's actor update reports. */
+export type ActorMetrics = Pick<OfqlMetrics, 'bcLoss' | 'qLoss' | 'actorLoss' | 'actorGradNorm' | 'actionAtBound'>;
+
+/** One step's critic and actor updates, as an engine reports them to OfqlAgentBase.trainStep. */
+export interface NetworkUpdates {
+  critic: CriticMetrics;
+  draws: ActorDraws;
+  actor: ActorMetrics;
+}
+
 /**
- * Build an OFQL agent. Same config + seed -> identical initial weights and identical training
- * noise, hence identical metrics on the same backend.
+ * What the TF.js and ONNX agents share, so that they agree by construction: the frozen config,
+ * the step counter and training Rng, the argument checks and their messages, the order of a
+ * step's parts and of its random draws, and the metrics. An engine supplies the updates.
  */
-export function createOfqlAgent(config: OfqlConfig, seed: number): OfqlAgent {
-  validateConfig(config);
-  assertSeed(seed);
-  const cfg: Readonly<OfqlConfig> = Object.freeze({ ...config });
-  const { obsDim: S, actDim: A } = cfg;
+export abstract class OfqlAgentBase implements OfqlAgent {
+  readonly config: Readonly<OfqlConfig>;
+  /** The training stream: the critic's next-action noise, then the actor's draws, every step. */
+  protected readonly rng: Rng;
+  private steps = 0;
+  private disposed = false;
 
-  // Networks. DQL deep-copies the actor into the EMA model and the critic into its target.
-  const actor: ActorVars = initActor(cfg, new Rng(deriveSeed(seed, AGENT_STREAMS.actorInit)));
-  const critic: CriticVars = initCritic(cfg, new Rng(deriveSeed(seed, AGENT_STREAMS.criticInit)));
-  const emaActor: ActorVars = cloneActor(actor);
-  const criticTargetNet: CriticVars = cloneCritic(critic);
-  const rng = new Rng(deriveSeed(seed, AGENT_STREAMS.train));
+  protected constructor(config: OfqlConfig, seed: number) {
+    validateConfig(config);
+    assertSeed(seed);
+    this.config = Object.freeze({ ...config });
+    this.rng = new Rng(deriveSeed(seed, AGENT_STREAMS.train));
+  }
 
-  const actorList = actorNamedParams('actor', actor);
-  const emaList = actorNamedParams('ema_actor', emaActor);
-  const criticList = criticNamedParams('critic', critic);
-  const targetList = criticNamedParams('critic_target', criticTargetNet);
-  const actorVars = actorList.map(([, v]) => v);
-  const emaVars = emaList.map(([, v]) => v);
-  const criticVars = criticList.map(([, v]) => v);
-  const targetVars = targetList.map(([, v]) => v);
+  get step(): number {
+    return this.steps;
+  }
 
-  // PyTorch Adam defaults (betas 0.9, 0.999; eps 1e-8), lr 3e-4 for both [DQL].
-  const makeAdam = (lr: number) => tf.train.adam(lr, 0.9, 0.999, cfg.adamEpsilon);
-  let actorOpt = makeAdam(cfg.actorLr);
-  let criticOpt = makeAdam(cfg.criticLr);
-
-  let step = 0;
-  let disposed = false;
-
-  const checkAlive = () => {
-    if (disposed) throw new Error('OFQL agent used after dispose()');
-  };
-
-  /** Validate a batch and turn it into tensors (caller disposes). */
-  function batchTensors(b: TransitionBatch) {
-    const B = checkBatch(b, S, A);
+  /**
+   * Critic and actor (updateNetworks), then the EMA actor and the target critic (updateTargets).
+   * The critic step is skipped in behaviour cloning: nothing reads it.
+   */
+  trainStep(batch: TransitionBatch): OfqlMetrics {
+    this.checkAlive();
+    const B = checkBatch(batch, this.config.obsDim, this.config.actDim);
+    const thisStep = this.steps;
+    const { critic, draws, actor } = this.updateNetworks(batch, B);
+    const ema = emaAction(thisStep, this.config);
+    this.updateTargets(ema);
+    this.steps += 1;
+    let nFlow = 0;
+    for (let i = 0; i < B; i++) nFlow += draws.pairs.isFlow[i]!;
     return {
-      B,
-      s: tf.tensor2d(b.states, [B, S]),
-      a: tf.tensor2d(b.actions, [B, A]),
-      r: tf.tensor2d(b.rewards, [B, 1]),
-      s2: tf.tensor2d(b.nextStates, [B, S]),
-      nd: tf.tensor2d(b.notDones, [B, 1]),
+      step: thisStep,
+      ...critic,
+      bcLoss: actor.bcLoss,
+      qLoss: actor.qLoss,
+      actorLoss: actor.actorLoss,
+      actorGradNorm: actor.actorGradNorm,
+      qRole: draws.qRole,
+      ema,
+      flowFraction: nFlow / B,
+      actionAtBound: actor.actionAtBound,
     };
   }
 
-  /** Apply `grads` (keyed by variable name) to `vars` in list order after global-norm clipping. */
-  function clipAndApply(opt: tf.AdamOptimizer, vars: tf.Variable[], grads: tf.NamedTensorMap): number {
-    const ordered = vars.map((v) => {
-      const g = grads[v.name];
-      if (!g) throw new Error(`internal: no gradient for variable ${v.name}`);
-      return g;
-    });
-    const { grads: clipped, norm } = clipByGlobalNorm(ordered, cfg.gradNorm);
-    // Array form: tfjs Adam matches its moment slots to variables by position (our stable order).
-    opt.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: clipped[i]! })));
-    tf.dispose(clipped);
-    return norm;
+  criticStep(batch: TransitionBatch): CriticMetrics {
+    this.checkAlive();
+    if (!this.config.trainCritic) throw new Error('criticStep: this agent is behaviour cloning only (config.trainCritic = false)');
+    return this.updateCriticOnly(batch, checkBatch(batch, this.config.obsDim, this.config.actDim));
   }
 
-  /** Critic update on batch tensors; draws the next-action noise from `rng`. */
-  function updateCritic(bt: ReturnType<typeof batchTensors>): CriticMetrics {
-    const { B, s, a, r, s2, nd } = bt;
-    const clip = cfg.clipTrainActions ? cfg.maxAction : undefined;
+  act(obs: Float32Array, n: number, rng: Rng): Float32Array {
+    this.checkAlive();
+    const S = this.config.obsDim;
+    if (!Number.isInteger(n) || n < 1) throw new RangeError(`act: n must be a positive integer, got ${n}`);
+    if (!(obs instanceof Float32Array) || obs.length === 0 || obs.length % S !== 0) {
+      throw new RangeError(`act: obs must be a non-empty Float32Array with a multiple of obsDim=${S} entries`);
+    }
+    if (n > 1 && !this.config.trainCritic) {
+      throw new RangeError(`act: n = ${n} ranks candidates by the critic, which a behaviour-cloning agent (trainCritic = false) never trained; use n = 1`);
+    }
+    return this.sampleActions(obs, obs.length / S, n, rng);
+  }
 
-    // TD target, no gradient: a' from the EMA actor, Q' from the target critic.
-    const y = tf.tidy(() => {
-      if (cfg.maxQBackup) {
-        // DQL max-Q backup: K next actions per s' (repeat_interleave), max over them per critic, then min.
-        const K = cfg.maxQBackupSamples;
-        const s2rep = tf.reshape(tf.tile(tf.reshape(s2, [B, 1, S]), [1, K, 1]), [B * K, S]);
-        const a2 = oneStepAction(emaActor, tf.tensor2d(normals(rng, B * K * A), [B * K, A]), s2rep, clip);
-        const q1 = maxOverRepeats(qForward(criticTargetNet.q1, s2rep, a2), B, K);
-        const q2 = maxOverRepeats(qForward(criticTargetNet.q2, s2rep, a2), B, K);
-        return criticTarget(r, nd, q1, q2, cfg.discount);
-      }
-      const a2 = oneStepAction(emaActor, tf.tensor2d(normals(rng, B * A), [B, A]), s2, clip);
-      const [q1, q2] = criticForward(criticTargetNet, s2, a2);
-      return criticTarget(r, nd, q1, q2, cfg.discount);
-    });
+  getTrainingState(): OfqlTrainingState {
+    return { step: this.steps, rng: this.rng.getState() };
+  }
 
+  setTrainingState(state: OfqlTrainingState): void {
+    if (!Number.isInteger(state.step) || state.step < 0) throw new RangeError(`training state: bad step ${state.step}`);
+    this.rng.setState(state.rng);
+    this.steps = state.step;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.release();
+  }
+
+  protected checkAlive(): void {
+    if (this.disposed) throw new Error('OFQL agent used after dispose()');
+  }
+
+  /** The critic's update unless behaviour cloning (then no draw is made). */
+  protected criticIfTrained(update: () => CriticMetrics): CriticMetrics {
+    return this.config.trainCritic ? update() : UNTRAINED_CRITIC;
+  }
+
+  /** DQL: `if np.random.uniform() > 0.5: q_loss = -q1.mean() / q2.abs().mean()` else swapped. */
+  protected drawActorNoise(B: number): ActorDraws {
+    const { rng, config } = this;
+    const pairs = sampleTimePairs(rng, B, config);
+    const eps = normals(rng, B * config.actDim);
+    const epsNew = normals(rng, B * config.actDim);
+    const qRole: 1 | 2 = rng.random() > 0.5 ? 1 : 2;
+    return { pairs, eps, epsNew, qRole };
+  }
+
+  /** 1. the critic (via criticIfTrained), 2. drawActorNoise and the actor, on one batch of B rows. */
+  protected abstract updateNetworks(batch: TransitionBatch, B: number): NetworkUpdates;
+  /** 3. the EMA actor as `ema` says; 4. the target critic's soft update where the critic step did not. */
+  protected abstract updateTargets(ema: OfqlMetrics['ema']): void;
+  /** criticStep's update: no target update, no step. */
+  protected abstract updateCriticOnly(batch: TransitionBatch, B: number): CriticMetrics;
+  /** act() after its checks: B states, n candidates each. */
+  protected abstract sampleActions(obs: Float32Array, B: number, n: number, rng: Rng): Float32Array;
+  /** Free what the engine holds (called once). */
+  protected abstract release(): void;
+  abstract namedTensors(): Map<string, NamedArray>;
+  abstract loadNamedTensors(values: ReadonlyMap<string, NamedArray>): void;
+  abstract getOptimizerState(): Promise<Map<string, NamedArray>>;
+  abstract setOptimizerState(values: ReadonlyMap<string, NamedArray>): Promise<void>;
+}
+
+/** PyTorch Adam's default betas; lr 3e-4 for both networks [DQL]; eps from the config. */
+const ADAM_BETA1 = 0.9;
+const ADAM_BETA2 = 0.999;
+
+function makeAdam(lr: number, epsilon: number): tf.AdamOptimizer {
+  return tf.train.adam(lr, ADAM_BETA1, ADAM_BETA2, epsilon);
+}
+
+/** A network's variables by stable name, and the same variables in that order. */
+interface NamedVars {
+  list: Array<[string, tf.Variable]>;
+  vars: tf.Variable[];
+}
+
+function namedVars(list: Array<[string, tf.Variable]>): NamedVars {
+  return { list, vars: list.map(([, v]) => v) };
+}
+
+/** A validated batch as tensors (the caller disposes them with disposeBatch). */
+interface BatchTensors {
+  B: number;
+  s: Tensor;
+  a: Tensor;
+  r: Tensor;
+  s2: Tensor;
+  nd: Tensor;
+}
+
+function batchTensors(b: TransitionBatch, B: number, S: number, A: number): BatchTensors {
+  return {
+    B,
+    s: tf.tensor2d(b.states, [B, S]),
+    a: tf.tensor2d(b.actions, [B, A]),
+    r: tf.tensor2d(b.rewards, [B, 1]),
+    s2: tf.tensor2d(b.nextStates, [B, S]),
+    nd: tf.tensor2d(b.notDones, [B, 1]),
+  };
+}
+
+function disposeBatch(bt: BatchTensors): void {
+  tf.dispose([bt.s, bt.a, bt.r, bt.s2, bt.nd]);
+}
+
+/** Rows of s ([B, S]) each repeated k times in place (torch.repeat_interleave). */
+function repeatRowsT(s: Tensor, B: number, S: number, k: number): Tensor {
+  return tf.reshape(tf.tile(tf.reshape(s, [B, 1, S]), [1, k, 1]), [B * k, S]);
+}
+
+/** Apply `grads` (keyed by variable name) to `vars` in list order after global-norm clipping; returns the norm. */
+function clipAndApply(opt: tf.AdamOptimizer, vars: tf.Variable[], grads: tf.NamedTensorMap, maxNorm: number | undefined): number {
+  const ordered = vars.map((v) => {
+    const g = grads[v.name];
+    if (!g) throw new Error(`internal: no gradient for variable ${v.name}`);
+    return g;
+  });
+  const { grads: clipped, norm } = clipByGlobalNorm(ordered, maxNorm);
+  // Array form: tfjs Adam matches its moment slots to variables by position (our stable order).
+  opt.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: clipped[i]! })));
+  tf.dispose(clipped);
+  return norm;
+}
+
+/** tfjs Adam keeps [iter, m_0..m_{n-1}, v_0..v_{n-1}] matched to variables by position. */
+async function optimizerState(prefix: string, opt: tf.AdamOptimizer, list: Array<[string, tf.Variable]>): Promise<Map<string, NamedArray>> {
+  const out = new Map<string, NamedArray>();
+  const w = await opt.getWeights();
+  const iter = w[0] ? (await w[0].tensor.data())[0]! : 0;
+  w[0]?.tensor.dispose(); // a fresh scalar made by getWeights (the moments are the optimizer's own)
+  out.set(`${prefix}.step`, { data: Float32Array.of(iter), shape: [] });
+  const n = list.length;
+  const moments = w.slice(1);
+  const momentOrZeros = async (m: Tensor | undefined, v: tf.Variable) => (m ? Float32Array.from(await m.data()) : new Float32Array(v.size));
+  for (let i = 0; i < n; i++) {
+    const [name, v] = list[i]!;
+    out.set(`${prefix}.${name}.exp_avg`, { data: await momentOrZeros(moments[i]?.tensor, v), shape: [...v.shape] });
+    out.set(`${prefix}.${name}.exp_avg_sq`, { data: await momentOrZeros(moments[n + i]?.tensor, v), shape: [...v.shape] });
+  }
+  return out;
+}
+
+/** A fresh Adam holding the state optimizerState wrote, continuing bit for bit. */
+async function restoreOptimizer(
+  prefix: string,
+  makeOpt: () => tf.AdamOptimizer,
+  list: Array<[string, tf.Variable]>,
+  values: ReadonlyMap<string, NamedArray>,
+): Promise<tf.AdamOptimizer> {
+  const get = (key: string, shape: number[]) => {
+    const x = values.get(key);
+    if (!x) throw new Error(`optimizer state '${key}' missing`);
+    if (x.shape.join('x') !== shape.join('x')) throw new Error(`optimizer state '${key}': shape ${x.shape} != ${shape}`);
+    return x;
+  };
+  const iter = get(`${prefix}.step`, []).data[0]!;
+  const opt = makeOpt();
+  const m = list.map(([name, v]) => ({ name: `${v.name}/m`, tensor: tf.tensor(get(`${prefix}.${name}.exp_avg`, v.shape).data, v.shape) }));
+  const s2 = list.map(([name, v]) => ({ name: `${v.name}/v`, tensor: tf.tensor(get(`${prefix}.${name}.exp_avg_sq`, v.shape).data, v.shape) }));
+  const iterT = tf.scalar(iter, 'int32');
+  await opt.setWeights([{ name: 'iter', tensor: iterT }, ...m, ...s2]);
+  tf.dispose([iterT, ...m.map((x) => x.tensor), ...s2.map((x) => x.tensor)]);
+  setExactBiasCorrection(opt, iter);
+  return opt;
+}
+
+/** The actor loss's parts, kept out of the gradient tape for the metrics (the caller disposes them). */
+interface ActorLossParts {
+  bc?: tf.Scalar;
+  q?: tf.Scalar;
+  aNew?: Tensor;
+}
+
+/** The OFQL agent on TF.js: the four networks as tf.Variables, tf.js Adam, the losses of losses.ts. */
+class TfOfqlAgent extends OfqlAgentBase {
+  // DQL deep-copies the actor into the EMA model and the critic into its target.
+  private readonly actor: ActorVars;
+  private readonly critic: CriticVars;
+  private readonly emaActor: ActorVars;
+  private readonly criticTarget: CriticVars;
+  private readonly actorParams: NamedVars;
+  private readonly emaParams: NamedVars;
+  private readonly criticParams: NamedVars;
+  private readonly targetParams: NamedVars;
+  private actorOpt: tf.AdamOptimizer;
+  private criticOpt: tf.AdamOptimizer;
+
+  constructor(config: OfqlConfig, seed: number) {
+    super(config, seed);
+    const cfg = this.config;
+    this.actor = initActor(cfg, new Rng(deriveSeed(seed, AGENT_STREAMS.actorInit)));
+    this.critic = initCritic(cfg, new Rng(deriveSeed(seed, AGENT_STREAMS.criticInit)));
+    this.emaActor = cloneActor(this.actor);
+    this.criticTarget = cloneCritic(this.critic);
+    this.actorParams = namedVars(actorNamedParams('actor', this.actor));
+    this.emaParams = namedVars(actorNamedParams('ema_actor', this.emaActor));
+    this.criticParams = namedVars(criticNamedParams('critic', this.critic));
+    this.targetParams = namedVars(criticNamedParams('critic_target', this.criticTarget));
+    this.actorOpt = makeAdam(cfg.actorLr, cfg.adamEpsilon);
+    this.criticOpt = makeAdam(cfg.criticLr, cfg.adamEpsilon);
+  }
+
+  protected updateNetworks(batch: TransitionBatch, B: number): NetworkUpdates {
+    const bt = batchTensors(batch, B, this.config.obsDim, this.config.actDim);
+    try {
+      const critic = this.criticIfTrained(() => this.updateCritic(bt));
+      const draws = this.drawActorNoise(B);
+      return { critic, draws, actor: this.updateActor(bt, draws) };
+    } finally {
+      disposeBatch(bt);
+    }
+  }
+
+  protected updateTargets(ema: OfqlMetrics['ema']): void {
+    // 3. EMA actor (DQL: every 5 steps, from step 1000); 4. target critic soft update (every step).
+    if (ema === 'update') emaUpdate(this.emaParams.vars, this.actorParams.vars, this.config.emaDecay);
+    else if (ema === 'copy') copyInto(this.emaParams.vars, this.actorParams.vars);
+    if (this.config.trainCritic) softUpdate(this.targetParams.vars, this.criticParams.vars, this.config.tau);
+  }
+
+  protected updateCriticOnly(batch: TransitionBatch, B: number): CriticMetrics {
+    const bt = batchTensors(batch, B, this.config.obsDim, this.config.actDim);
+    try {
+      return this.updateCritic(bt);
+    } finally {
+      disposeBatch(bt);
+    }
+  }
+
+  /** Critic update on batch tensors; draws the next-action noise from the training Rng. */
+  private updateCritic(bt: BatchTensors): CriticMetrics {
+    const y = this.tdTarget(bt);
     const { value, grads } = tf.variableGrads(() => {
-      const [q1, q2] = criticForward(critic, s, a);
+      const [q1, q2] = criticForward(this.critic, bt.s, bt.a);
       return criticLoss(q1, q2, y);
-    }, criticVars);
-    const criticGradNorm = clipAndApply(criticOpt, criticVars, grads);
+    }, this.criticParams.vars);
+    const criticGradNorm = clipAndApply(this.criticOpt, this.criticParams.vars, grads, this.config.gradNorm);
     tf.dispose(grads);
     const criticLossValue = value.dataSync()[0]!;
     const targetQMean = tf.tidy(() => tf.mean(y).dataSync()[0]!);
@@ -324,236 +556,150 @@ export function createOfqlAgent(config: OfqlConfig, seed: number): OfqlAgent {
     return { criticLoss: criticLossValue, criticGradNorm, targetQMean };
   }
 
-  function trainStep(batch: TransitionBatch): OfqlMetrics {
-    checkAlive();
-    const bt = batchTensors(batch);
-    const { B, s, a } = bt;
-    const thisStep = step;
-    try {
-      // ---- 1. Critic (skipped in behaviour cloning: nothing reads it) --------------------------
-      const crit: CriticMetrics = cfg.trainCritic ? updateCritic(bt) : { criticLoss: 0, criticGradNorm: 0, targetQMean: 0 };
-
-      // ---- 2. Actor ------------------------------------------------------------------------
-      // 2a. (t, r) ~ sorted logit-normal pairs, a flowRatio fraction with r = t; noise.
-      const pairs = sampleTimePairs(rng, B, cfg);
-      const t = tf.tensor2d(pairs.t, [B, 1]);
-      const r = tf.tensor2d(pairs.r, [B, 1]);
-      const eps = tf.tensor2d(normals(rng, B * A), [B, A]);
-      const epsNew = tf.tensor2d(normals(rng, B * A), [B, A]);
-      // DQL: `if np.random.uniform() > 0.5: q_loss = -q1.mean() / q2.abs().mean()` else swapped.
-      const qRole: 1 | 2 = rng.random() > 0.5 ? 1 : 2;
-
-      // 2b. MeanFlow regression target with the current actor, outside the tape (= stop-gradient).
-      const target = meanFlowTarget(actor, a, eps, t, r, s);
-
-      // 2c. Loss and gradient w.r.t. the actor's variables only (the critic is a fixed function here).
-      let bcT: tf.Scalar | undefined;
-      let qT: tf.Scalar | undefined;
-      let aNewT: Tensor | undefined;
-      const { value: actorLossT, grads } = tf.variableGrads(() => {
-        const u = actorForward(actor, target.at, r, t, s);
-        const bc = behaviourLoss(u, target.uTgt, cfg.bcReduction);
-        if (!cfg.trainCritic) {
-          bcT = tf.keep(bc);
-          qT = tf.keep(tf.scalar(0));
-          return bc;
-        }
-        const aNew = oneStepAction(actor, epsNew, s, cfg.clipTrainActions ? cfg.maxAction : undefined);
-        aNewT = tf.keep(aNew);
-        const [q1, q2] = criticForward(critic, s, aNew);
-        const [qa, qb] = qRole === 1 ? [q1, q2] : [q2, q1];
-        // |Q_b|.mean() read back as a number = detached (DQL `.detach()`); its ops are not on the
-        // path to the loss, so the tape never back-propagates through Q_b.
-        const qbAbsMean = tf.mean(tf.abs(qb)).dataSync()[0]!;
-        const ql = qLoss(qa, qbAbsMean);
-        bcT = tf.keep(bc);
-        qT = tf.keep(ql);
-        return tf.add(bc, tf.mul(ql, cfg.eta)) as tf.Scalar;
-      }, actorVars);
-      const actorGradNorm = clipAndApply(actorOpt, actorVars, grads);
-      tf.dispose(grads);
-
-      const bcLoss = bcT!.dataSync()[0]!;
-      const qLossValue = qT!.dataSync()[0]!;
-      const actorLoss = actorLossT.dataSync()[0]!;
-      let actionAtBound = NaN;
-      if (aNewT) {
-        actionAtBound = shareAtBound(aNewT.dataSync() as Float32Array, cfg.maxAction);
-        aNewT.dispose();
+  /** TD target, no gradient: a' from the EMA actor, Q' from the target critic. */
+  private tdTarget({ B, r, s2, nd }: BatchTensors): Tensor {
+    const cfg = this.config;
+    const { obsDim: S, actDim: A } = cfg;
+    const clip = cfg.clipTrainActions ? cfg.maxAction : undefined;
+    return tf.tidy(() => {
+      if (cfg.maxQBackup) {
+        // DQL max-Q backup: K next actions per s' (repeat_interleave), max over them per critic, then min.
+        const K = cfg.maxQBackupSamples;
+        const s2rep = repeatRowsT(s2, B, S, K);
+        const a2 = oneStepAction(this.emaActor, tf.tensor2d(normals(this.rng, B * K * A), [B * K, A]), s2rep, clip);
+        const q1 = maxOverRepeats(qForward(this.criticTarget.q1, s2rep, a2), B, K);
+        const q2 = maxOverRepeats(qForward(this.criticTarget.q2, s2rep, a2), B, K);
+        return criticTarget(r, nd, q1, q2, cfg.discount);
       }
-      tf.dispose([bcT!, qT!, actorLossT, t, r, eps, epsNew, target.at, target.v, target.uTgt]);
-
-      // ---- 3. EMA actor (DQL: every 5 steps, from step 1000) ---------------------------------
-      const ema = emaAction(thisStep, cfg);
-      if (ema === 'update') emaUpdate(emaVars, actorVars, cfg.emaDecay);
-      else if (ema === 'copy') copyInto(emaVars, actorVars);
-
-      // ---- 4. Target critic soft update (every step) -----------------------------------------
-      if (cfg.trainCritic) softUpdate(targetVars, criticVars, cfg.tau);
-
-      step += 1;
-      let nFlow = 0;
-      for (let i = 0; i < B; i++) nFlow += pairs.isFlow[i]!;
-      return {
-        step: thisStep,
-        ...crit,
-        bcLoss,
-        qLoss: qLossValue,
-        actorLoss,
-        actorGradNorm,
-        qRole,
-        ema,
-        flowFraction: nFlow / B,
-        actionAtBound,
-      };
-    } finally {
-      tf.dispose([bt.s, bt.a, bt.r, bt.s2, bt.nd]);
-    }
+      const a2 = oneStepAction(this.emaActor, tf.tensor2d(normals(this.rng, B * A), [B, A]), s2, clip);
+      const [q1, q2] = criticForward(this.criticTarget, s2, a2);
+      return criticTarget(r, nd, q1, q2, cfg.discount);
+    });
   }
 
-  function criticStep(batch: TransitionBatch): CriticMetrics {
-    checkAlive();
-    if (!cfg.trainCritic) throw new Error('criticStep: this agent is behaviour cloning only (config.trainCritic = false)');
-    const bt = batchTensors(batch);
-    try {
-      return updateCritic(bt);
-    } finally {
-      tf.dispose([bt.s, bt.a, bt.r, bt.s2, bt.nd]);
+  /** 2. the actor: MeanFlow regression target with the current actor (outside the tape = stop-gradient), loss, clip, Adam. */
+  private updateActor(bt: BatchTensors, draws: ActorDraws): ActorMetrics {
+    const { B, s, a } = bt;
+    const A = this.config.actDim;
+    const t = tf.tensor2d(draws.pairs.t, [B, 1]);
+    const r = tf.tensor2d(draws.pairs.r, [B, 1]);
+    const eps = tf.tensor2d(draws.eps, [B, A]);
+    const epsNew = tf.tensor2d(draws.epsNew, [B, A]);
+    const target = meanFlowTarget(this.actor, a, eps, t, r, s);
+    const parts: ActorLossParts = {};
+    // Gradient w.r.t. the actor's variables only (the critic is a fixed function here).
+    const { value: actorLossT, grads } = tf.variableGrads(() => this.actorLoss(target, t, r, s, epsNew, draws.qRole, parts), this.actorParams.vars);
+    const actorGradNorm = clipAndApply(this.actorOpt, this.actorParams.vars, grads, this.config.gradNorm);
+    tf.dispose(grads);
+    const bcLoss = parts.bc!.dataSync()[0]!;
+    const qLossValue = parts.q!.dataSync()[0]!;
+    const actorLoss = actorLossT.dataSync()[0]!;
+    let actionAtBound = NaN;
+    if (parts.aNew) {
+      actionAtBound = shareAtBound(parts.aNew.dataSync() as Float32Array, this.config.maxAction);
+      parts.aNew.dispose();
     }
+    tf.dispose([parts.bc!, parts.q!, actorLossT, t, r, eps, epsNew, target.at, target.v, target.uTgt]);
+    return { bcLoss, qLoss: qLossValue, actorLoss, actorGradNorm, actionAtBound };
   }
 
-  function act(obs: Float32Array, n: number, actRng: Rng): Float32Array {
-    checkAlive();
-    if (!Number.isInteger(n) || n < 1) throw new RangeError(`act: n must be a positive integer, got ${n}`);
-    if (!(obs instanceof Float32Array) || obs.length === 0 || obs.length % S !== 0) {
-      throw new RangeError(`act: obs must be a non-empty Float32Array with a multiple of obsDim=${S} entries`);
+  /** bc + eta * q_loss (bc alone in behaviour cloning), run on the gradient tape; `parts` keeps its terms. */
+  private actorLoss(
+    target: ReturnType<typeof meanFlowTarget>,
+    t: Tensor,
+    r: Tensor,
+    s: Tensor,
+    epsNew: Tensor,
+    qRole: 1 | 2,
+    parts: ActorLossParts,
+  ): tf.Scalar {
+    const cfg = this.config;
+    const u = actorForward(this.actor, target.at, r, t, s);
+    const bc = behaviourLoss(u, target.uTgt, cfg.bcReduction);
+    if (!cfg.trainCritic) {
+      parts.bc = tf.keep(bc);
+      parts.q = tf.keep(tf.scalar(0));
+      return bc;
     }
-    const B = obs.length / S;
-    const policy = cfg.evalActor === 'online' ? actor : emaActor;
-    if (n > 1 && !cfg.trainCritic) {
-      throw new RangeError(`act: n = ${n} ranks candidates by the critic, which a behaviour-cloning agent (trainCritic = false) never trained; use n = 1`);
-    }
+    const aNew = oneStepAction(this.actor, epsNew, s, cfg.clipTrainActions ? cfg.maxAction : undefined);
+    parts.aNew = tf.keep(aNew);
+    const [q1, q2] = criticForward(this.critic, s, aNew);
+    const [qa, qb] = qRole === 1 ? [q1, q2] : [q2, q1];
+    // |Q_b|.mean() read back as a number = detached (DQL `.detach()`); its ops are not on the
+    // path to the loss, so the tape never back-propagates through Q_b.
+    const qbAbsMean = tf.mean(tf.abs(qb)).dataSync()[0]!;
+    const ql = qLoss(qa, qbAbsMean);
+    parts.bc = tf.keep(bc);
+    parts.q = tf.keep(ql);
+    return tf.add(bc, tf.mul(ql, cfg.eta)) as tf.Scalar;
+  }
+
+  protected sampleActions(obs: Float32Array, B: number, n: number, rng: Rng): Float32Array {
+    const cfg = this.config;
+    const { obsDim: S, actDim: A } = cfg;
+    const policy = cfg.evalActor === 'online' ? this.actor : this.emaActor;
     if (n === 1) {
       return tf.tidy(() => {
         const s = tf.tensor2d(obs, [B, S]);
-        const eps = tf.tensor2d(normals(actRng, B * A), [B, A]);
+        const eps = tf.tensor2d(normals(rng, B * A), [B, A]);
         return Float32Array.from(oneStepAction(policy, eps, s, cfg.maxAction).dataSync() as Float32Array);
       });
     }
     // DQL sample_action: repeat the state n times, sample, score with the target critic's min(Q1,Q2),
     // draw one with probability softmax(Q).
     const [actions, q] = tf.tidy(() => {
-      const s = tf.tensor2d(obs, [B, S]);
-      const sRep = tf.reshape(tf.tile(tf.reshape(s, [B, 1, S]), [1, n, 1]), [B * n, S]);
-      const eps = tf.tensor2d(normals(actRng, B * n * A), [B * n, A]);
+      const sRep = repeatRowsT(tf.tensor2d(obs, [B, S]), B, S, n);
+      const eps = tf.tensor2d(normals(rng, B * n * A), [B * n, A]);
       const a = oneStepAction(policy, eps, sRep, cfg.maxAction);
-      const qv = criticMin(criticTargetNet, sRep, a);
+      const qv = criticMin(this.criticTarget, sRep, a);
       return [Float32Array.from(a.dataSync() as Float32Array), Float32Array.from(qv.dataSync() as Float32Array)];
     });
-    return drawBySoftmaxQ(actions, q, B, n, A, actRng);
+    return drawBySoftmaxQ(actions, q, B, n, A, rng);
   }
 
-  const allLists = () => [...actorList, ...emaList, ...criticList, ...targetList];
-
-  function namedTensors(): Map<string, NamedArray> {
-    checkAlive();
-    return readNamed(allLists());
+  private allLists(): Array<[string, tf.Variable]> {
+    return [...this.actorParams.list, ...this.emaParams.list, ...this.criticParams.list, ...this.targetParams.list];
   }
 
-  function loadNamedTensors(values: ReadonlyMap<string, NamedArray>): void {
-    checkAlive();
-    assignNamed(allLists(), values);
+  namedTensors(): Map<string, NamedArray> {
+    this.checkAlive();
+    return readNamed(this.allLists());
   }
 
-  /** tfjs Adam keeps [iter, m_0..m_{n-1}, v_0..v_{n-1}] matched to variables by position. */
-  async function optimizerState(prefix: string, opt: tf.AdamOptimizer, list: Array<[string, tf.Variable]>) {
-    const out = new Map<string, NamedArray>();
-    const w = await opt.getWeights();
-    const iter = w[0] ? (await w[0].tensor.data())[0]! : 0;
-    w[0]?.tensor.dispose(); // a fresh scalar made by getWeights (the moments are the optimizer's own)
-    out.set(`${prefix}.step`, { data: Float32Array.of(iter), shape: [] });
-    const n = list.length;
-    const moments = w.slice(1);
-    for (let i = 0; i < n; i++) {
-      const [name, v] = list[i]!;
-      const m = moments[i]?.tensor;
-      const s2 = moments[n + i]?.tensor;
-      out.set(`${prefix}.${name}.exp_avg`, {
-        data: m ? Float32Array.from(await m.data()) : new Float32Array(v.size),
-        shape: [...v.shape],
-      });
-      out.set(`${prefix}.${name}.exp_avg_sq`, {
-        data: s2 ? Float32Array.from(await s2.data()) : new Float32Array(v.size),
-        shape: [...v.shape],
-      });
-    }
-    return out;
+  loadNamedTensors(values: ReadonlyMap<string, NamedArray>): void {
+    this.checkAlive();
+    assignNamed(this.allLists(), values);
   }
 
-  async function restoreOptimizer(
-    prefix: string,
-    lr: number,
-    list: Array<[string, tf.Variable]>,
-    values: ReadonlyMap<string, NamedArray>,
-  ): Promise<tf.AdamOptimizer> {
-    const get = (key: string, shape: number[]) => {
-      const x = values.get(key);
-      if (!x) throw new Error(`optimizer state '${key}' missing`);
-      if (x.shape.join('x') !== shape.join('x')) throw new Error(`optimizer state '${key}': shape ${x.shape} != ${shape}`);
-      return x;
-    };
-    const iter = get(`${prefix}.step`, []).data[0]!;
-    const opt = makeAdam(lr);
-    const m = list.map(([name, v]) => ({ name: `${v.name}/m`, tensor: tf.tensor(get(`${prefix}.${name}.exp_avg`, v.shape).data, v.shape) }));
-    const s2 = list.map(([name, v]) => ({ name: `${v.name}/v`, tensor: tf.tensor(get(`${prefix}.${name}.exp_avg_sq`, v.shape).data, v.shape) }));
-    const iterT = tf.scalar(iter, 'int32');
-    await opt.setWeights([{ name: 'iter', tensor: iterT }, ...m, ...s2]);
-    tf.dispose([iterT, ...m.map((x) => x.tensor), ...s2.map((x) => x.tensor)]);
-    setExactBiasCorrection(opt, iter);
-    return opt;
+  async getOptimizerState(): Promise<Map<string, NamedArray>> {
+    this.checkAlive();
+    const a = await optimizerState('actor_optim', this.actorOpt, this.actorParams.list);
+    const c = await optimizerState('critic_optim', this.criticOpt, this.criticParams.list);
+    return new Map([...a, ...c]);
   }
 
-  return {
-    get config() {
-      return cfg;
-    },
-    get step() {
-      return step;
-    },
-    trainStep,
-    criticStep,
-    act,
-    namedTensors,
-    loadNamedTensors,
-    async getOptimizerState() {
-      checkAlive();
-      const a = await optimizerState('actor_optim', actorOpt, actorList);
-      const c = await optimizerState('critic_optim', criticOpt, criticList);
-      return new Map([...a, ...c]);
-    },
-    async setOptimizerState(values) {
-      checkAlive();
-      const newActor = await restoreOptimizer('actor_optim', cfg.actorLr, actorList, values);
-      const newCritic = await restoreOptimizer('critic_optim', cfg.criticLr, criticList, values);
-      actorOpt.dispose();
-      criticOpt.dispose();
-      actorOpt = newActor;
-      criticOpt = newCritic;
-    },
-    getTrainingState() {
-      return { step, rng: rng.getState() };
-    },
-    setTrainingState(state) {
-      if (!Number.isInteger(state.step) || state.step < 0) throw new RangeError(`training state: bad step ${state.step}`);
-      rng.setState(state.rng);
-      step = state.step;
-    },
-    dispose() {
-      if (disposed) return;
-      disposed = true;
-      actorOpt.dispose();
-      criticOpt.dispose();
-      tf.dispose(allLists().map(([, v]) => v));
-    },
-  };
+  async setOptimizerState(values: ReadonlyMap<string, NamedArray>): Promise<void> {
+    this.checkAlive();
+    const { actorLr, criticLr, adamEpsilon } = this.config;
+    const newActor = await restoreOptimizer('actor_optim', () => makeAdam(actorLr, adamEpsilon), this.actorParams.list, values);
+    const newCritic = await restoreOptimizer('critic_optim', () => makeAdam(criticLr, adamEpsilon), this.criticParams.list, values);
+    this.actorOpt.dispose();
+    this.criticOpt.dispose();
+    this.actorOpt = newActor;
+    this.criticOpt = newCritic;
+  }
+
+  protected release(): void {
+    this.actorOpt.dispose();
+    this.criticOpt.dispose();
+    tf.dispose(this.allLists().map(([, v]) => v));
+  }
+}
+
+/**
+ * Build an OFQL agent. Same config + seed -> identical initial weights and identical training
+ * noise, hence identical metrics on the same backend.
+ */
+export function createOfqlAgent(config: OfqlConfig, seed: number): OfqlAgent {
+  return new TfOfqlAgent(config, seed);
 }
