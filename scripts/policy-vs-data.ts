@@ -4,7 +4,12 @@
  * bound (|a| > 0.99). A policy pulled out of the data's support by its Q term shows up here long
  * before an evaluation does (docs/results.md, "DQL's eta on these datasets").
  *
- *   node dist/scripts/policy-vs-data.js --ckpt eval/checkpoints/ofql-hopper-medium --dataset data/hopper-medium-ars.hdf5
+ * `--spread K` also draws K one-step actions per state (K noise draws) and reports the per-state
+ * spread: the standard deviation over the K draws, averaged over states and action entries. The
+ * data's own per-state spread is at least their action noise (0.1 for the ARS-made files); a
+ * one-step map that collapses its noise shows a much smaller number.
+ *
+ *   node dist/scripts/policy-vs-data.js --ckpt eval/checkpoints/ofql-hopper-medium --dataset data/hopper-medium-ars.hdf5 [--spread 32]
  */
 import { parseArgs } from 'node:util';
 import { readD4rlFile } from '../src/data/d4rl-hdf5.js';
@@ -13,7 +18,7 @@ import { initBackend } from '../src/ofql/tensor-backend.js';
 import { Rng } from '../src/rng.js';
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { ckpt: { type: 'string' }, dataset: { type: 'string' }, rows: { type: 'string', default: '2000' }, seed: { type: 'string', default: '1' } } });
+  const { values } = parseArgs({ options: { ckpt: { type: 'string' }, dataset: { type: 'string' }, rows: { type: 'string', default: '2000' }, seed: { type: 'string', default: '1' }, spread: { type: 'string', default: '0' } } });
   if (!values.ckpt || !values.dataset) throw new Error('usage: policy-vs-data --ckpt <OFQL checkpoint dir> --dataset <hdf5> [--rows 2000] [--seed 1]');
   await initBackend('wasm');
   const ds = await readD4rlFile(values.dataset, { nextObservations: false, infos: false });
@@ -43,11 +48,33 @@ async function main(): Promise<void> {
     process.stdout.write(
       `${values.ckpt} (step ${step}, eta ${config.eta}) on ${n} states of ${values.dataset}: ` +
         `mean squared difference to the data's actions ${(sq / (n * A)).toFixed(4)}; ` +
-        `entries at the bound: policy ${((100 * sat) / (n * A)).toFixed(1)} %, data ${((100 * dataSat) / (n * A)).toFixed(1)} %\n`,
+        `entries at the bound: policy ${((100 * sat) / (n * A)).toFixed(1)} %, data ${((100 * dataSat) / (n * A)).toFixed(1)} %` +
+        (Number(values.spread) > 1 ? `; per-state spread of ${values.spread} one-step draws ${perStateSpread(agent, obs, n, A, Number(values.spread), Number(values.seed)).toFixed(4)}` : '') +
+        '\n',
     );
   } finally {
     agent.dispose();
   }
+}
+
+/** Mean over states and action entries of the standard deviation of K one-step draws per state. */
+function perStateSpread(agent: { act(o: Float32Array, n: number, r: Rng): Float32Array }, obs: Float32Array, n: number, A: number, K: number, seed: number): number {
+  const S = obs.length / n;
+  const repeated = new Float32Array(n * K * S);
+  for (let i = 0; i < n; i++) for (let k = 0; k < K; k++) repeated.set(obs.subarray(i * S, (i + 1) * S), (i * K + k) * S);
+  const a = agent.act(repeated, 1, new Rng(seed + 1));
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < A; j++) {
+      let mean = 0;
+      for (let k = 0; k < K; k++) mean += a[(i * K + k) * A + j]!;
+      mean /= K;
+      let v = 0;
+      for (let k = 0; k < K; k++) v += (a[(i * K + k) * A + j]! - mean) ** 2;
+      total += Math.sqrt(v / (K - 1));
+    }
+  }
+  return total / (n * A);
 }
 
 main().catch((e: unknown) => {

@@ -18,7 +18,7 @@ import { checkOutputDir } from '../output-path.js';
 import { capWorkers } from '../limits.js';
 import { REWARD_TUNES, type RewardTune } from '../train/sampler.js';
 import { TRAIN_DEFAULTS, train, type TrainOverrides } from '../train/trainer.js';
-import { TRAIN_BACKENDS, type TrainBackend } from '../engine/index.js';
+import { ENGINE_DEVICES, EngineDeviceError, TRAIN_BACKENDS, type EngineDevice, type TrainBackend } from '../engine/index.js';
 import { HYPER_PARAM_PRESETS, type HyperParamPreset } from '../ofql/config.js';
 import type { TrainProgressMode } from '../train/progress.js';
 
@@ -30,6 +30,7 @@ interface TrainArgs {
   seed?: number;
   backend: TrainBackend;
   threads: number;
+  device: EngineDevice;
   preset?: HyperParamPreset;
   /** The hyper-parameter flags (src/train/hyper-params.ts); --eta is also checked against --bc-only. */
   eta?: number;
@@ -77,6 +78,11 @@ function builder(y: Argv): Argv<TrainArgs> {
       describe: 'Training engine: onnx = onnxruntime graphs (about 2x PyTorch CPU speed, docs/benchmarks.md); wasm / cpu / tensorflow = the TF.js agent on that backend',
     })
     .option('threads', { type: 'number', default: TRAIN_DEFAULTS.threads, describe: 'Intra-op threads of the onnx engine' })
+    .option('device', {
+      choices: ENGINE_DEVICES,
+      default: TRAIN_DEFAULTS.device,
+      describe: "Where the onnx engine runs: cpu, or webgpu = onnxruntime's bundled WebGPU provider (a GPU with a Vulkan driver on Linux; docs/benchmarks.md)",
+    })
     .option('resume', { type: 'boolean', default: false, describe: 'Continue from the newest checkpoint in --out (exactly: same batches, noise and optimizer state)' })
     .option('bc-only', {
       type: 'boolean',
@@ -160,6 +166,7 @@ async function handler(a: TrainArgs, setExitCode: (code: number) => void): Promi
       rewardTune: a['reward-tune'],
       backend: a.backend,
       threads: a.threads,
+      device: a.device,
       resume: a.resume,
       logEvery: a['log-every'],
       saveEvery: a['save-every'],
@@ -189,7 +196,14 @@ async function handler(a: TrainArgs, setExitCode: (code: number) => void): Promi
     }
     setExitCode(res.interrupted ? exitCodeOfSignal(stop.received()) : 0);
   } catch (err) {
-    if (err instanceof TrainError || err instanceof DatasetError || err instanceof CheckpointError || err instanceof BackendUnavailableError || err instanceof OfqlConfigError) {
+    if (
+      err instanceof TrainError ||
+      err instanceof DatasetError ||
+      err instanceof CheckpointError ||
+      err instanceof BackendUnavailableError ||
+      err instanceof EngineDeviceError ||
+      err instanceof OfqlConfigError
+    ) {
       process.stderr.write(`ofql-eval train: error: ${err.message}\n`);
       setExitCode(err instanceof OfqlConfigError || (err instanceof TrainError && err.code === 'config') ? 2 : 1);
       return;

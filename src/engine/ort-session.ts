@@ -41,6 +41,42 @@ function nativeBinding(): Binding {
 /** Float32 feeds by input name: data and shape. */
 export type Feeds = Record<string, { data: Float32Array; shape: readonly number[] }>;
 
+/**
+ * Where the engine's graphs run: onnxruntime's CPU provider, or its WebGPU provider, which
+ * onnxruntime-node bundles on Linux x64 (Dawn over Vulkan): a GPU route that installs from the npm
+ * registry alone. Nodes WebGPU lacks fall back to the CPU inside onnxruntime.
+ */
+export const ENGINE_DEVICES = ['cpu', 'webgpu'] as const;
+export type EngineDevice = (typeof ENGINE_DEVICES)[number];
+
+/** Thrown when the asked device cannot run the engine (no WebGPU adapter, say). */
+export class EngineDeviceError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'EngineDeviceError';
+  }
+}
+
+function loadOn(native: NativeSession, model: Uint8Array, threads: number, device: EngineDevice): void {
+  try {
+    native.loadModel(model.buffer, model.byteOffset, model.byteLength, {
+      executionProviders: [{ name: device }],
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+      executionMode: 'sequential',
+    });
+  } catch (e) {
+    if (device === 'cpu') throw e;
+    const why = (e as Error).message.split('\n').map((l) => l.trim()).filter(Boolean).pop() ?? 'no reason given';
+    throw new EngineDeviceError(
+      `--device ${device}: onnxruntime could not start its ${device} provider (${why}). ` +
+        'On Linux it needs a GPU with a Vulkan driver (libvulkan.so.1 and the vendor ICD); use --device cpu otherwise.',
+      { cause: e },
+    );
+  }
+}
+
 export class SyncSession {
   private readonly native: NativeSession;
   private readonly fetches: Record<string, null>;
@@ -48,16 +84,10 @@ export class SyncSession {
   readonly outputNames: string[];
 
   /** `threads`: onnxruntime intra-op threads (1 = this thread only, reproducible and comparable). */
-  constructor(model: Uint8Array, threads: number) {
+  constructor(model: Uint8Array, threads: number, device: EngineDevice = 'cpu') {
     const b = nativeBinding();
     this.native = new b.binding.InferenceSession();
-    this.native.loadModel(model.buffer, model.byteOffset, model.byteLength, {
-      executionProviders: [{ name: 'cpu' }],
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-      graphOptimizationLevel: 'all',
-      executionMode: 'sequential',
-    });
+    loadOn(this.native, model, threads, device);
     this.inputNames = this.native.inputMetadata.map((m) => m.name);
     this.outputNames = this.native.outputMetadata.map((m) => m.name);
     this.fetches = Object.fromEntries(this.outputNames.map((n) => [n, null]));
@@ -80,4 +110,13 @@ export class SyncSession {
   dispose(): void {
     this.native.dispose();
   }
+}
+
+/**
+ * Start `device` once on a one-node graph, so that a device that cannot run (no WebGPU adapter)
+ * is refused before a run reads its data or writes a file. Throws EngineDeviceError.
+ */
+export function probeDevice(device: EngineDevice, identityModel: Uint8Array): void {
+  if (device === 'cpu') return;
+  new SyncSession(identityModel, 1, device).dispose();
 }

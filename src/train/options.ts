@@ -4,7 +4,7 @@
  * defaults in src/ofql/config.ts.
  */
 import { RUN_DIR_FILES } from '../checkpoint/index.js';
-import type { TrainBackend } from '../engine/index.js';
+import type { EngineDevice, TrainBackend } from '../engine/index.js';
 import type { HyperParamPreset, OfqlConfig, OfqlMetrics } from '../ofql/index.js';
 import type { HyperParamField } from './hyper-params.js';
 import type { TrainProgressMode } from './progress.js';
@@ -19,6 +19,8 @@ export const TRAIN_DEFAULTS = Object.freeze({
   backend: 'onnx' as TrainBackend,
   /** The ONNX engine's intra-op threads (docs/benchmarks.md: a second thread did not pay on 2 cores). */
   threads: 1,
+  /** Where the ONNX engine's graphs run (src/engine/ort-session.ts). */
+  device: 'cpu' as EngineDevice,
   logEvery: 1000,
   saveEvery: 10_000,
   keep: 5,
@@ -56,6 +58,8 @@ export interface TrainOptions {
   backend?: TrainBackend;
   /** Intra-op threads of the ONNX engine (default 1). */
   threads?: number;
+  /** Where the ONNX engine runs its graphs: 'cpu' (default) or 'webgpu' (onnxruntime's WebGPU provider). */
+  device?: EngineDevice;
   /** Continue from the newest checkpoint in `out`. */
   resume?: boolean;
   /** Steps per metrics line (default 1000). */

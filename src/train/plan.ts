@@ -7,7 +7,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TrainBackend } from '../engine/index.js';
+import type { EngineDevice, TrainBackend } from '../engine/index.js';
 import { MAX_TRAIN_BATCH_SIZE } from '../limits.js';
 import type { HyperParamPreset } from '../ofql/index.js';
 import { getEnvEntry } from '../registry.js';
@@ -16,6 +16,7 @@ import { describeConfig, freshRunConfig, tableKey, type RunConfig } from './effe
 import { TrainError } from './errors.js';
 import { FILES, TRAIN_DEFAULTS, type Say, type TrainOptions } from './options.js';
 import { prepareOutDir, runDirOfOut } from './out-dir.js';
+import { evalSamplerOf, type EvalSampler } from './periodic-eval.js';
 import { checkSameDataset, resumedRunConfig } from './resume.js';
 import { REWARD_TUNES, tuneRewards } from './sampler.js';
 import { checkBatchFitsDataset, describeDataset, readTrainingData, type DatasetInfo, type TrainingData } from './training-data.js';
@@ -30,6 +31,7 @@ export interface RunSettings {
   evalEpisodes: number;
   evalWorkers: number;
   threads: number;
+  device: EngineDevice;
   fsync: boolean;
   backend: TrainBackend;
   /** The preset of a fresh run; undefined on resume (the checkpoint's config holds its values). */
@@ -49,6 +51,8 @@ export interface RunPlan extends RunConfig {
   /** The per-task DQL row of the env, if the table has one. */
   row: string | undefined;
   datasetInfo: DatasetInfo;
+  /** The periodic evaluation's action rule (checked here: --bc-only refuses the critic-ranked ones before any file is written). */
+  evalSampler: EvalSampler;
 }
 
 /** Check everything a run needs before it starts; throws TrainError / DatasetError / CheckpointError naming file and field. */
@@ -63,11 +67,12 @@ export async function planRun(options: TrainOptions, log: Say): Promise<RunPlan>
   const dims = { obsDim: data.q.observationSize, actDim: data.q.actionSize };
   const run = resume ? await resumedRunConfig(options, dims, existing.at(-1)!, data.path) : freshRunConfig(options, dims, log);
   assertSeed(run.seed);
+  const evalSampler = evalSamplerOf(options.evalSampler, run.config);
   checkBatchFitsDataset(data, run.config.batchSize);
   const rewards = tuneRewards(data.q.rewards, run.rewardTune);
   const datasetInfo = await describeDataset(data, run.rewardTune, run.config.discount);
   if (run.resumeFrom) checkSameDataset(run.resumeFrom, datasetInfo);
-  return { ...run, out, envId: options.envId, simulated, settings, data, rewards, row: tableKey(options.envId), datasetInfo };
+  return { ...run, out, envId: options.envId, simulated, settings, data, rewards, row: tableKey(options.envId), datasetInfo, evalSampler };
 }
 
 function checkInt(v: unknown, flag: string, min: number): number {
@@ -89,6 +94,7 @@ function checkSettings(options: TrainOptions): RunSettings {
     evalEpisodes: checkInt(options.evalEpisodes ?? d.evalEpisodes, '--eval-episodes', 1),
     evalWorkers: checkInt(options.evalWorkers ?? d.evalWorkers, '--eval-workers', 1),
     threads: checkInt(options.threads ?? d.threads, '--threads', 1),
+    device: options.device ?? d.device,
     fsync: options.fsync ?? true,
     backend: options.backend ?? d.backend,
     preset: options.resume ? undefined : (options.preset ?? d.preset),
@@ -129,6 +135,7 @@ export function writePlan(plan: RunPlan): void {
     seed: plan.seed,
     backend: s.backend,
     threads: s.threads,
+    device: s.device,
     preset: s.preset,
     steps: s.totalSteps,
     logEvery: s.logEvery,

@@ -45,7 +45,7 @@ import { FLAG_OF_FIELD } from './hyper-params.js';
 import { JsonlWriter } from './jsonl.js';
 import { MetricsRecorder, RunClock, emptyWindow, type WindowState } from './metrics.js';
 import { FILES, type Say, type TrainOptions } from './options.js';
-import { PeriodicEvaluation, evalPolicyOf, evalSamplerOf, evaluateCommandFor, type EvalLine, type EvalSampler } from './periodic-eval.js';
+import { PeriodicEvaluation, evalPolicyOf, evaluateCommandFor, type EvalLine, type EvalSampler } from './periodic-eval.js';
 import { describePlan, planRun, writePlan, type RunPlan } from './plan.js';
 import { createTrainProgress, type TrainProgressReporter } from './progress.js';
 import { resumeSession, trainerStateOf } from './resume.js';
@@ -161,7 +161,7 @@ interface SessionStart {
 
 /** The agent and minibatch sampler, fresh (seeded from the run seed) or restored from the checkpoint. */
 async function startAgent(plan: RunPlan, log: Say): Promise<SessionStart> {
-  const makeAgent = await agentFactory(plan.settings.backend, plan.settings.threads);
+  const makeAgent = await agentFactory(plan.settings.backend, { threads: plan.settings.threads, device: plan.settings.device });
   const sampler = new UniformSampler({ ...plan.data.q, rewards: plan.rewards }, plan.config.batchSize, deriveSeed(plan.seed, STREAM.sampler));
   if (plan.resumeFrom) return { sampler, ...(await resumeSession(plan.resumeFrom, plan.out, plan.seed, makeAgent, sampler, log)) };
   return { agent: makeAgent(plan.config, plan.seed), sampler, window: emptyWindow(), elapsedBefore: 0, lastCheckpoint: null };
@@ -193,8 +193,7 @@ async function openSession(plan: RunPlan, start: SessionStart, options: TrainOpt
   const progress = createTrainProgress(options.progress ?? 'auto', process.stderr, { sink: log });
   const say = (m: string) => progress.log(m);
   const refreshPlot = plotRefresher(out, options.plot, say);
-  const evalSampler = evalSamplerOf(options.evalSampler, config);
-  const evalPolicy = settings.evalEvery > 0 ? await evalPolicyOf(evalSampler, config) : null;
+  const evalPolicy = settings.evalEvery > 0 ? await evalPolicyOf(plan.evalSampler, config) : null;
   const clock = new RunClock(start.elapsedBefore);
   const { keep, fsync } = settings;
   const checkpoints = new CheckpointRotation({ out, keep, fsync, envId: plan.envId, seed: plan.seed, datasetInfo: plan.datasetInfo, logs: [logs.metrics, logs.eval], warn: say }, start.lastCheckpoint);
@@ -218,7 +217,7 @@ async function openSession(plan: RunPlan, start: SessionStart, options: TrainOpt
   const metricsOptions = { file: logs.metrics, progress, clock, logEvery: settings.logEvery, totalSteps: settings.totalSteps, trainCritic: config.trainCritic, onLine: () => refreshPlot() };
   const metrics = new MetricsRecorder(start.window, metricsOptions);
   const { agent, sampler } = start;
-  return { plan, agent, sampler, startStep: agent.step, clock, progress, say, logs, refreshPlot, metrics, checkpoints, evalSampler, evaluation };
+  return { plan, agent, sampler, startStep: agent.step, clock, progress, say, logs, refreshPlot, metrics, checkpoints, evalSampler: plan.evalSampler, evaluation };
 }
 
 /** Keeps the --plot page (if any) up to date; a page that cannot be written is a warning, not the run's end. */
