@@ -1,17 +1,18 @@
 /**
  * The result document (schema version 1; field by field in eval/RESULT_FORMAT.md): types,
- * summary statistics, atomic writing and validated reading.
+ * summary statistics, writing (atomically, src/atomic-write.ts) and validated reading.
  */
-import { randomBytes } from 'node:crypto';
-import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { mkdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../src/atomic-write.js';
 import { MAX_EPISODES } from '../src/limits.js';
 import { getEnvEntry } from '../src/registry.js';
 import { deriveSeed } from '../src/rng.js';
 import { describe, mean, meanConfidenceInterval, sampleStd } from '../src/stats.js';
 import { type RecordedEpisode, checkRecordings } from './recording.js';
 import { episodesOfShard } from './schedule.js';
+
+/** Re-exported for the callers that write result-like files from here (the gate, scripts). */
+export { writeFileAtomic };
 
 export const RESULT_SCHEMA_VERSION = 1;
 export const RESULT_KIND = 'ofql-eval/result';
@@ -258,6 +259,41 @@ export function makeEnvResult(p: EnvResultParts): EnvResult {
   };
 }
 
+/** The parts of a result document its producer decides; makeResultDocument adds the rest. */
+export type ResultDocumentParts = Omit<EvalResultDocument, 'schemaVersion' | 'kind' | 'createdAt' | 'timing'> &
+  Pick<RunTiming, 'startedAt' | 'finishedAt' | 'wallSeconds'>;
+
+/**
+ * A result document from its parts: the schema, the creation time and the run's env-step totals
+ * are added here, so a run and a merge of its shards make them the same way.
+ */
+export function makeResultDocument(p: ResultDocumentParts): EvalResultDocument {
+  const envSteps = p.results.reduce((a, r) => a + r.timing.envSteps, 0);
+  return {
+    schemaVersion: RESULT_SCHEMA_VERSION,
+    kind: RESULT_KIND,
+    complete: p.complete,
+    interrupted: p.interrupted,
+    error: p.error,
+    createdAt: new Date().toISOString(),
+    tool: p.tool,
+    mujoco: p.mujoco,
+    runtime: p.runtime,
+    command: p.command,
+    settings: p.settings,
+    policy: p.policy,
+    timing: {
+      startedAt: p.startedAt,
+      finishedAt: p.finishedAt,
+      wallSeconds: p.wallSeconds,
+      envSteps,
+      envStepsPerSecond: p.wallSeconds > 0 ? envSteps / p.wallSeconds : 0,
+    },
+    results: p.results,
+    ...(p.mergedFrom !== undefined ? { mergedFrom: p.mergedFrom } : {}),
+  };
+}
+
 /**
  * JSON text of a document: 2-space indentation, arrays of numbers / booleans / strings on one
  * line (per-episode arrays stay readable), NaN and Infinity written as null (JSON has none).
@@ -288,23 +324,6 @@ export function prettyJson(v: unknown, indent = ''): string {
 /** Write atomically: a temp file in the same directory, then rename over the target. */
 export function writeResultFile(path: string, doc: EvalResultDocument): void {
   writeFileAtomic(path, toJson(doc));
-}
-
-export function writeFileAtomic(path: string, text: string | Uint8Array): void {
-  const abs = resolve(path);
-  mkdirSync(dirname(abs), { recursive: true });
-  const tmp = `${abs}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, abs);
-  } catch (err) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // nothing to clean up
-    }
-    throw err;
-  }
 }
 
 export class ResultFormatError extends Error {

@@ -70,9 +70,12 @@ export function chunksOfShard(total: number, chunkSize: number, shard?: Shard | 
 
 /** Episode indices of shard `shard`, ascending. */
 export function episodesOfShard(total: number, chunkSize: number, shard?: Shard | null): number[] {
-  const out: number[] = [];
-  for (const c of chunksOfShard(total, chunkSize, shard)) for (let i = c.start; i < c.end; i++) out.push(i);
-  return out;
+  return chunksOfShard(total, chunkSize, shard).flatMap((c) => episodeIndices(c));
+}
+
+/** The indices start, ..., end - 1 of a range. */
+export function episodeIndices(r: EpisodeRange): number[] {
+  return Array.from({ length: r.end - r.start }, (_, k) => r.start + k);
 }
 
 function assertPositiveInt(v: number, what: string, allowZero = false): void {

@@ -3,7 +3,7 @@
  * file's other sections as they are. Shared by scripts/bench-env.ts, bench-eval.ts and bench-policy.ts.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../eval/result.js';
+import { writeFileAtomic } from '../src/atomic-write.js';
 
 /**
  * Replace (or append) the section headed by the line `title` in the markdown file at `path`

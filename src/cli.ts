@@ -14,7 +14,7 @@ import { hideBin } from 'yargs/helpers';
 import { packageVersion } from '../eval/evaluate.js';
 import { MergeError } from '../eval/merge.js';
 import { ResultFormatError } from '../eval/result.js';
-import { EnvListError } from '../eval/suites.js';
+import { EnvListError } from './env-list.js';
 import { EXIT, UsageError, warn } from './cli-errors.js';
 import { PolicyLoadError } from './policy/errors.js';
 import { PolicyArgsError } from './policy/kinds.js';

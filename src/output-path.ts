@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, constants, accessSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, realpathSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { writeFileAtomic } from '../eval/result.js';
+import { writeFileAtomic } from './atomic-write.js';
 
 /** A destination that cannot be written (exit 2: a RangeError, which every command reports as a usage error). */
 export class OutputPathError extends RangeError {

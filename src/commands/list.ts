@@ -1,6 +1,6 @@
 /** `ofql-eval list`: suites, simulated environments and built-in policies. */
 import type { CommandModule } from 'yargs';
-import { SUITES } from '../../eval/suites.js';
+import { SUITES } from '../env-list.js';
 import { EXIT, write } from '../cli-errors.js';
 import { BUILTIN_POLICY_NAMES } from '../policy/load.js';
 import { listEnvs } from '../registry.js';

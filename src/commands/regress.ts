@@ -33,7 +33,7 @@ import { DEFAULT_BATCH_SIZE, DEFAULT_EPISODES, DEFAULT_POLICY_TIMEOUT_MS } from 
 import { formatSummary } from '../../eval/format.js';
 import { errorJUnitXml, toJUnitXml } from '../../eval/gate/junit.js';
 import { defaultWorkerCount } from '../../eval/pool.js';
-import type { ProgressMode } from '../../eval/progress.js';
+import type { ProgressMode } from '../progress.js';
 import {
   type Correction,
   DEFAULT_ALPHA,
@@ -48,7 +48,7 @@ import {
 } from '../../eval/gate/compare.js';
 import { type EvalResultDocument, ResultFormatError, readResultFile, toJson } from '../../eval/result.js';
 import { OutputPathError, checkNotAnInput, checkOutputFile, writeOutputReported } from '../output-path.js';
-import { EnvListError } from '../../eval/suites.js';
+import { EnvListError } from '../env-list.js';
 import { DEFAULT_MAX_EPISODE_STEPS } from '../make-env.js';
 import { describeResolution } from '../checkpoint/run-dir.js';
 import { PolicyLoadError } from '../policy/errors.js';

@@ -6,11 +6,11 @@
  * TensorFlow.js is imported (dynamically, in the workers) only when an OFQL checkpoint is
  * actually evaluated; this file reads only the checkpoint's JSON and safetensors headers.
  */
-import { basename, join } from 'node:path';
-import { resolveCheckpointDir, type ResolvedCheckpointDir } from '../checkpoint/run-dir.js';
+import { join } from 'node:path';
 import { PolicyLoadError } from './errors.js';
 import { givenFlags } from './given-flags.js';
 import { compiledPolicyModule } from './module-path.js';
+import { resolveRunCheckpoint } from './policy-checkpoint.js';
 import { checkOfqlBackend, type OfqlPolicyBackend } from './ofql-checkpoint.js';
 import type { PolicyArgs, PolicyKind, PreparedPolicy } from './kinds.js';
 import type { PolicyRef } from './types.js';
@@ -69,25 +69,8 @@ function policyOptionsOfFlags(f: Readonly<Record<string, unknown>>): Record<stri
 
 /** The module reference the workers load for an OFQL checkpoint, with its options. */
 export function ofqlPolicyRef(options: Record<string, string | number>): PolicyRef {
-  return { kind: 'module', spec: OFQL_POLICY_NAME, path: ofqlPolicyModulePath(), options };
-}
-
-/** Is `ref` the OFQL checkpoint policy (ofqlPolicyRef), whose checkpoint may be a training run directory? */
-export function isOfqlPolicyRef(ref: PolicyRef): boolean {
-  return ref.kind === 'module' && ref.spec === OFQL_POLICY_NAME && basename(ref.path) === 'ofql-checkpoint.js';
-}
-
-/**
- * The OFQL checkpoint directory `--ckpt` names: itself, or for a training run directory the
- * checkpoint its `latest` names, `<run>@N` step N (src/checkpoint/run-dir.ts). An unknown step or
- * a run without any checkpoint is a PolicyLoadError naming the directory.
- */
-export function resolveOfqlCheckpoint(ckpt: string, cwd: string): ResolvedCheckpointDir {
-  try {
-    return resolveCheckpointDir(ckpt, cwd);
-  } catch (e) {
-    throw new PolicyLoadError(OFQL_POLICY_NAME, (e as Error).message, { cause: e });
-  }
+  // ckptRunDir: `--ckpt <run>` evaluates one step-N/ checkpoint of a training run.
+  return { kind: 'module', spec: OFQL_POLICY_NAME, path: ofqlPolicyModulePath(), options, ckptRunDir: true };
 }
 
 /**
@@ -97,7 +80,7 @@ export function resolveOfqlCheckpoint(ckpt: string, cwd: string): ResolvedCheckp
  * become PolicyLoadError naming the file.
  */
 async function prepareOfqlPolicy(a: PolicyArgs, cwd: string): Promise<PreparedPolicy> {
-  const resolved = resolveOfqlCheckpoint(a.ckpt!, cwd);
+  const resolved = resolveRunCheckpoint(OFQL_POLICY_NAME, a.ckpt!, cwd);
   const dir = resolved.dir;
   const flags = a.flags ?? {};
   const { validateOfqlCheckpoint } = await import('../ofql/checkpoint.js');

@@ -6,7 +6,7 @@
  * message naming the input, not after the pool has started.
  */
 import { userPath } from '../paths.js';
-import { expandEnvList } from '../../eval/suites.js';
+import { expandEnvList } from '../env-list.js';
 import { envDims } from '../data/env-dims.js';
 import { PolicyLoadError, requirePolicyFile } from './errors.js';
 import { givenFlags } from './given-flags.js';

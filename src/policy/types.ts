@@ -82,6 +82,13 @@ export type PolicyRef =
       path: string;
       /** Given to the factory as `spec.options` (src/policy/kinds.ts). */
       options?: PolicyOptions;
+      /**
+       * Set by a kind whose checkpoints are directories that training runs write: its `ckpt` may
+       * name a training run directory (`<run>`, `<run>@N`, `<run>/latest`), which the evaluator
+       * resolves to one step-N/ directory before any worker starts and records which
+       * (src/checkpoint/run-dir.ts, resolvePolicyCheckpoint in src/policy/load.ts).
+       */
+      ckptRunDir?: boolean;
     };
 
 export type BuiltinPolicyName = 'random' | 'zero';

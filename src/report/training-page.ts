@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../eval/result.js';
+import { writeFileAtomic } from '../atomic-write.js';
 import { learningCurveCharts } from './charts.js';
 import { EVAL_LOG, learningCurves } from './curves.js';
 import { reportHtml } from './html.js';
