@@ -56,7 +56,7 @@ import {
   sampleTimePairs,
   softUpdate,
 } from '../src/ofql/losses.js';
-import { sampleActions, samplerNetsFromAgent, type SamplerNets } from '../src/ofql/samplers.js';
+import { flowEuler, sampleActions, samplerNetsFromAgent, type SamplerNets } from '../src/ofql/samplers.js';
 import { makeSamplerSpec } from '../src/ofql/sampler-spec.js';
 
 const SECTION = '## Policy speed (npm run bench:policy)';
@@ -95,19 +95,6 @@ function timeCalls(fn: () => void, calls: number): Sample {
 // ---------------------------------------------------------------------------------------------
 // Inference variants
 // ---------------------------------------------------------------------------------------------
-
-/** k Euler steps of the flow a' = -u(a, t, t; s) from t = 1 (noise) to 0 (action). */
-function flowEuler(actor: ActorParams, eps: tf.Tensor, s: tf.Tensor, k: number, maxAction: number): tf.Tensor {
-  return tf.tidy(() => {
-    const n = eps.shape[0] as number;
-    let a = eps;
-    for (let i = 0; i < k; i++) {
-      const t = tf.fill([n, 1], 1 - i / k);
-      a = tf.sub(a, tf.mul(actorForward(actor, a, t, t, s), 1 / k));
-    }
-    return tf.clipByValue(a, -maxAction, maxAction);
-  });
-}
 
 function inferenceVariants(nets: SamplerNets, actor: ActorParams, cfg: OfqlConfig) {
   const rowRngs = (n: number, rng: Rng) => Array<Rng>(n).fill(rng);

@@ -9,16 +9,22 @@
  * data's own per-state spread is at least their action noise (0.1 for the ARS-made files); a
  * one-step map that collapses its noise shows a much smaller number.
  *
- *   node dist/scripts/policy-vs-data.js --ckpt eval/checkpoints/ofql-hopper-medium --dataset data/hopper-medium-ars.hdf5 [--spread 32]
+ * `--flow-steps k` (with --spread) reports the same spread for k Euler steps of the plain flow
+ * (r = t) of the same network, to tell a collapsed one-step map from a collapsed flow.
+ *
+ *   node dist/scripts/policy-vs-data.js --ckpt eval/checkpoints/ofql-hopper-medium --dataset data/hopper-medium-ars.hdf5 [--spread 32 --flow-steps 10]
  */
 import { parseArgs } from 'node:util';
 import { readD4rlFile } from '../src/data/d4rl-hdf5.js';
 import { loadOfqlCheckpoint } from '../src/ofql/checkpoint.js';
 import { initBackend } from '../src/ofql/tensor-backend.js';
 import { Rng } from '../src/rng.js';
+import { normals } from '../src/ofql/losses.js';
+import { actorParamsFromNamed, flowEuler } from '../src/ofql/samplers.js';
+import { tf } from '../src/ofql/tf.js';
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { ckpt: { type: 'string' }, dataset: { type: 'string' }, rows: { type: 'string', default: '2000' }, seed: { type: 'string', default: '1' }, spread: { type: 'string', default: '0' } } });
+  const { values } = parseArgs({ options: { ckpt: { type: 'string' }, dataset: { type: 'string' }, rows: { type: 'string', default: '2000' }, seed: { type: 'string', default: '1' }, spread: { type: 'string', default: '0' }, 'flow-steps': { type: 'string', default: '0' } } });
   if (!values.ckpt || !values.dataset) throw new Error('usage: policy-vs-data --ckpt <OFQL checkpoint dir> --dataset <hdf5> [--rows 2000] [--seed 1]');
   await initBackend('wasm');
   const ds = await readD4rlFile(values.dataset, { nextObservations: false, infos: false });
@@ -37,6 +43,13 @@ async function main(): Promise<void> {
       data.set(ds.actions.subarray(i * stride * A, (i * stride + 1) * A), i * A);
     }
     const act = agent.act(obs, 1, new Rng(Number(values.seed)));
+    const K = Number(values.spread);
+    const flowSteps = Number(values['flow-steps']);
+    const seed = Number(values.seed);
+    const oneStep: Sampler = (o, rng) => agent.act(o, 1, rng);
+    const actor = actorParamsFromNamed(agent.namedTensors(), config.evalActor === 'online' ? 'actor' : 'ema_actor', config);
+    const flow: Sampler = (o, rng) =>
+      tf.tidy(() => flowEuler(actor, tf.tensor2d(normals(rng, (o.length / S) * A), [o.length / S, A]), tf.tensor2d(o, [o.length / S, S]), flowSteps, config.maxAction).dataSync() as Float32Array);
     let sq = 0;
     let sat = 0;
     let dataSat = 0;
@@ -49,7 +62,8 @@ async function main(): Promise<void> {
       `${values.ckpt} (step ${step}, eta ${config.eta}) on ${n} states of ${values.dataset}: ` +
         `mean squared difference to the data's actions ${(sq / (n * A)).toFixed(4)}; ` +
         `entries at the bound: policy ${((100 * sat) / (n * A)).toFixed(1)} %, data ${((100 * dataSat) / (n * A)).toFixed(1)} %` +
-        (Number(values.spread) > 1 ? `; per-state spread of ${values.spread} one-step draws ${perStateSpread(agent, obs, n, A, Number(values.spread), Number(values.seed)).toFixed(4)}` : '') +
+        (K > 1 ? `; per-state spread of ${K} one-step draws ${perStateSpread(oneStep, obs, n, A, K, seed).toFixed(4)}` : '') +
+        (K > 1 && flowSteps > 0 ? `, of ${K} ${flowSteps}-step flow draws ${perStateSpread(flow, obs, n, A, K, seed).toFixed(4)}` : '') +
         '\n',
     );
   } finally {
@@ -57,12 +71,15 @@ async function main(): Promise<void> {
   }
 }
 
-/** Mean over states and action entries of the standard deviation of K one-step draws per state. */
-function perStateSpread(agent: { act(o: Float32Array, n: number, r: Rng): Float32Array }, obs: Float32Array, n: number, A: number, K: number, seed: number): number {
+/** Actions for a batch of states with fresh noise from `rng`. */
+type Sampler = (obs: Float32Array, rng: Rng) => Float32Array;
+
+/** Mean over states and action entries of the standard deviation of K draws per state. */
+function perStateSpread(sample: Sampler, obs: Float32Array, n: number, A: number, K: number, seed: number): number {
   const S = obs.length / n;
   const repeated = new Float32Array(n * K * S);
   for (let i = 0; i < n; i++) for (let k = 0; k < K; k++) repeated.set(obs.subarray(i * S, (i + 1) * S), (i * K + k) * S);
-  const a = agent.act(repeated, 1, new Rng(seed + 1));
+  const a = sample(repeated, new Rng(seed + 1));
   let total = 0;
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < A; j++) {

@@ -95,6 +95,23 @@ function paramTensors(a: ActorParams, c: CriticParams): Tensor[] {
  * SamplerNets for an agent: its evaluation actor (EMA unless config.evalActor = 'online') and its
  * target critic, copied out of the agent (the agent may be disposed or keep training).
  */
+/**
+ * k Euler steps of the plain flow a' = -u(a, t, t; s) (r = t: the instantaneous velocity) from
+ * t = 1 (noise `eps`) to t = 0 (action), clipped to the bound: the multi-step sampler the one-step
+ * map u(eps, 0, 1; s) is compared with (scripts/bench-policy.ts, scripts/policy-vs-data.ts).
+ */
+export function flowEuler(actor: ActorParams, eps: Tensor, s: Tensor, k: number, maxAction: number): Tensor {
+  return tf.tidy(() => {
+    const n = eps.shape[0] as number;
+    let a = eps;
+    for (let i = 0; i < k; i++) {
+      const t = tf.fill([n, 1], 1 - i / k);
+      a = tf.sub(a, tf.mul(actorForward(actor, a, t, t, s), 1 / k));
+    }
+    return tf.clipByValue(a, -maxAction, maxAction);
+  });
+}
+
 export function samplerNetsFromAgent(agent: OfqlAgent, opts: { actor?: 'ema' | 'online'; critic?: 'target' | 'online' } = {}): SamplerNets {
   const cfg = agent.config;
   const named = agent.namedTensors();
