@@ -32,7 +32,7 @@ import { runDocument } from './run-document.js';
 import { RunTally } from './tally.js';
 
 export * from './options.js';
-export { packageVersion } from './run-document.js';
+export { packageVersion } from '../src/package-version.js';
 
 /** The run failed; `result` is the partial document (complete: false, error set). */
 export class EvaluationError extends Error {

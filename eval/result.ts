@@ -2,7 +2,7 @@
  * The result document (schema version 1; field by field in eval/RESULT_FORMAT.md): types,
  * summary statistics, writing (atomically, src/atomic-write.ts) and validated reading.
  */
-import { readFileSync } from 'node:fs';
+import { readJsonFile } from '../src/json-file.js';
 import { writeFileAtomic } from '../src/atomic-write.js';
 import { MAX_EPISODES } from '../src/limits.js';
 import { getEnvEntry } from '../src/registry.js';
@@ -335,18 +335,9 @@ export class ResultFormatError extends Error {
 
 /** Read and check a result file (schema version, kind, the fields merge relies on). */
 export function readResultFile(path: string): EvalResultDocument {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new ResultFormatError(`cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw new ResultFormatError(`${path} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
-  }
+  const doc = readJsonFile(path, (stage, why) =>
+    new ResultFormatError(stage === 'read' ? `cannot read ${path}: ${why}` : `${path} is not valid JSON: ${why}`),
+  );
   return checkResultDocument(doc, path);
 }
 

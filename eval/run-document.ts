@@ -2,10 +2,9 @@
  * The result document of a run (eval/RESULT_FORMAT.md) from its plan and what the workers
  * answered: complete only when every episode finished and nothing failed or stopped the run.
  */
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
-import { mujocoPackageVersion, packageRoot } from '../src/mujoco/bridge.js';
+import { mujocoPackageVersion } from '../src/mujoco/bridge.js';
+import { packageVersion } from '../src/package-version.js';
 import type { DispatchOutcome } from './dispatch.js';
 import type { EvalPlan } from './eval-plan.js';
 import { type EvalResultDocument, makeResultDocument } from './result.js';
@@ -39,12 +38,6 @@ export function runDocument(run: FinishedRun): EvalResultDocument {
     wallSeconds: run.wallSeconds,
     results,
   });
-}
-
-let cachedVersion: string | undefined;
-export function packageVersion(): string {
-  cachedVersion ??= (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
-  return cachedVersion;
 }
 
 function runtimeInfo(): EvalResultDocument['runtime'] {

@@ -11,25 +11,14 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { LocomotionEnv } from '../envs/locomotion-env.js';
-import { VectorEnv } from '../envs/vector-env.js';
-import { BatchedRollout, seededEpisodes, type EpisodeEnd, type RolloutHooks } from '../src/batched-rollout.js';
-import { makeEnvsWithPolicy, policyLabel } from '../src/policy/load.js';
-import type { Policy, PolicyRef } from '../src/policy/types.js';
+import { seededEpisodes, type EpisodeEnd, type RolloutHooks } from '../src/batched-rollout.js';
+import { LoadedRollout } from '../src/loaded-rollout.js';
+import { makeEnvsWithPolicy, type EnvsWithPolicyConfig } from '../src/policy/load.js';
 
-export interface RunnerConfig {
-  envId: string;
-  maxEpisodeSteps: number;
-  /** Environment slots (batch size of the policy calls). */
-  batchSize: number;
-  policy: PolicyRef;
-  /** Absolute checkpoint path (or the string as given), passed to the policy factory. */
-  ckpt?: string;
-  /** Run seed: episode i uses deriveSeed(seed, i). */
-  seed: number;
+/** Evaluation's runner settings: the slots and policy (src/policy/load.ts), with a per-act-call limit. */
+export interface RunnerConfig extends EnvsWithPolicyConfig {
   /** Per-act-call limit in ms; 0 = none. */
   policyTimeoutMs: number;
-  /** Limit on building the envs and the policy in ms; 0 or absent = none. */
-  policyLoadTimeoutMs?: number;
 }
 
 /** How one episode ended: the loop's account without the slot, and the trajectory if kept. */
@@ -148,30 +137,7 @@ class ChunkWatch {
   }
 }
 
-export class EpisodeRunner {
-  readonly config: RunnerConfig;
-  readonly observationSize: number;
-  readonly actionSize: number;
-  readonly policy: Policy;
-  readonly policyName: string;
-
-  private readonly vec: VectorEnv;
-  private readonly loop: BatchedRollout;
-
-  private constructor(config: RunnerConfig, envs: LocomotionEnv[], policy: Policy) {
-    this.config = config;
-    this.policy = policy;
-    this.policyName = policyLabel(config.policy);
-    this.vec = new VectorEnv(envs);
-    this.observationSize = this.vec.observationSize;
-    this.actionSize = this.vec.actionSize;
-    this.loop = new BatchedRollout(this.vec, policy, {
-      policyName: this.policyName,
-      envId: config.envId,
-      policyTimeoutMs: config.policyTimeoutMs,
-    });
-  }
-
+export class EpisodeRunner extends LoadedRollout<RunnerConfig> {
   /** Build the B environments (sharing one compiled model) and load the policy once. */
   static async create(config: RunnerConfig): Promise<EpisodeRunner> {
     if (!Number.isSafeInteger(config.batchSize) || config.batchSize < 1) {
@@ -225,10 +191,5 @@ export class EpisodeRunner {
       actEnd: watcher ? () => watcher.actEnd() : undefined,
       shouldStop: watcher ? () => watcher.stopRequested() : undefined,
     };
-  }
-
-  async close(): Promise<void> {
-    this.vec.close();
-    await this.policy.close?.();
   }
 }

@@ -15,18 +15,14 @@
  * `steps` env steps per variant, interleaved in chunks of `chunk` steps (a b c d a b c d ...) so
  * that background load falls on all variants alike; the median round rate is reported.
  */
-import { readFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { deriveSeed, loadMujoco, makeEnv, makeVectorEnv, mujocoPackageVersion, mujocoVersion } from '../src/index.js';
 import { type MainModule, type MjModel, assetPath, compileModelFile } from '../src/mujoco/bridge.js';
 import { BatchedRollout } from '../src/batched-rollout.js';
 import type { VectorEnv } from '../envs/vector-env.js';
-import { writeFileAtomic } from '../eval/result.js';
-import { upsertSection } from './bench-report.js';
-
-export { upsertSection };
+import { median, replaceSection } from './bench-report.js';
+import { intFlag, machineLine, parseFlags, usageFail, type UsageFail } from './script-args.js';
 
 type LocomotionEnv = Awaited<ReturnType<typeof makeEnv>>;
 
@@ -47,35 +43,14 @@ interface Options {
   out: string | null;
 }
 
-function usageError(msg: string): never {
-  process.stderr.write(
-    `bench-env: ${msg}\nusage: npm run bench:env -- [--steps 20000] [--rounds 3] [--chunk 500] [--out docs/benchmarks.md]\n`,
-  );
-  process.exit(2);
-}
+const usageError: UsageFail = usageFail('bench-env', 'usage: npm run bench:env -- [--steps 20000] [--rounds 3] [--chunk 500] [--out docs/benchmarks.md]\n');
 
 function parseOptions(argv: string[]): Options {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { steps: { type: 'string' }, rounds: { type: 'string' }, chunk: { type: 'string' }, out: { type: 'string' } },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    usageError(err instanceof Error ? err.message : String(err));
-  }
-  const int = (v: string | boolean | undefined, name: string, def: number, min: number): number => {
-    if (v === undefined) return def;
-    const n = Number(v);
-    if (typeof v !== 'string' || !/^\d+$/.test(v.trim()) || n < min) usageError(`--${name} must be an integer >= ${min}`);
-    return n;
-  };
+  const values = parseFlags(argv, { steps: { type: 'string' }, rounds: { type: 'string' }, chunk: { type: 'string' }, out: { type: 'string' } }, usageError);
   return {
-    steps: int(values.steps, 'steps', 20000, 100),
-    rounds: int(values.rounds, 'rounds', 3, 1),
-    chunk: int(values.chunk, 'chunk', 500, 1),
+    steps: intFlag(values.steps, 'steps', 20000, 100, usageError),
+    rounds: intFlag(values.rounds, 'rounds', 3, 1, usageError),
+    chunk: intFlag(values.chunk, 'chunk', 500, 1, usageError),
     out: typeof values.out === 'string' ? resolve(values.out) : null,
   };
 }
@@ -160,9 +135,11 @@ function bareRunner(mj: MainModule, model: MjModel, frameSkip: number, action: F
   };
 }
 
-/** (b) our env through stepInto. */
-function stepIntoRunner(env: LocomotionEnv, action: Float64Array, eps: Episode[]): Runner {
-  const obs = new Float64Array(env.observationSize);
+/**
+ * (b) and (c): our env replaying the planned seeds, one `stepOnce` call per env step (stepInto or
+ * the allocating step()); a new episode starts where the last one ended.
+ */
+function seededEnvRunner(env: LocomotionEnv, eps: Episode[], stepOnce: () => { terminated: boolean; truncated: boolean }): Runner {
   let e = -1;
   let ended = true;
   return (steps) => {
@@ -173,7 +150,7 @@ function stepIntoRunner(env: LocomotionEnv, action: Float64Array, eps: Episode[]
         env.reset(eps[e].seed);
         ended = false;
       }
-      const r = env.stepInto(action, 0, obs, 0);
+      const r = stepOnce();
       done++;
       ended = r.terminated || r.truncated;
     }
@@ -181,24 +158,15 @@ function stepIntoRunner(env: LocomotionEnv, action: Float64Array, eps: Episode[]
   };
 }
 
+/** (b) our env through stepInto. */
+function stepIntoRunner(env: LocomotionEnv, action: Float64Array, eps: Episode[]): Runner {
+  const obs = new Float64Array(env.observationSize);
+  return seededEnvRunner(env, eps, () => env.stepInto(action, 0, obs, 0));
+}
+
 /** (c) our env through the allocating step(). */
 function stepRunner(env: LocomotionEnv, action: Float64Array, eps: Episode[]): Runner {
-  let e = -1;
-  let ended = true;
-  return (steps) => {
-    let done = 0;
-    while (done < steps) {
-      if (ended) {
-        e = (e + 1) % eps.length;
-        env.reset(eps[e].seed);
-        ended = false;
-      }
-      const r = env.step(action);
-      done++;
-      ended = r.terminated || r.truncated;
-    }
-    return done;
-  };
+  return seededEnvRunner(env, eps, () => env.step(action));
 }
 
 /**
@@ -219,12 +187,6 @@ function vectorRunner(vec: VectorEnv, action: Float64Array, eps: Episode[]): Run
     }
     return loop.counts.envSteps - start;
   };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : 0.5 * (s[m - 1] + s[m]);
 }
 
 interface Row {
@@ -357,7 +319,7 @@ async function main(): Promise<void> {
   const wall = (performance.now() - t0) / 1000;
   const loadAfter = os.loadavg()[0];
   const cpus = os.cpus();
-  const machine = `${cpus[0]?.model?.trim() ?? 'unknown CPU'}, ${cpus.length} cores, ${os.platform()} ${os.release()} ${os.arch()}`;
+  const machine = machineLine(cpus);
   const body = [
     `Machine: ${machine}; Node ${process.version}; MuJoCo ${mujocoVersion(mj)} (\`@mujoco/mujoco\` ${mujocoPackageVersion()}, WASM). Date: ${new Date().toISOString()}.`,
     '',
@@ -383,8 +345,7 @@ async function main(): Promise<void> {
   ].join('\n');
   process.stdout.write(`${SECTION_TITLE}\n\n${body}\n`);
   if (opts.out) {
-    const existing = existsSync(opts.out) ? readFileSync(opts.out, 'utf8') : null;
-    writeFileAtomic(opts.out, upsertSection(existing, SECTION_TITLE, body));
+    replaceSection(opts.out, `${SECTION_TITLE}\n\n${body.trimEnd()}\n`, SECTION_TITLE);
     process.stderr.write(`bench-env: wrote section "${SECTION_TITLE.slice(3)}" of ${opts.out}\n`);
   }
 }

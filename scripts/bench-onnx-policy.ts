@@ -4,7 +4,7 @@
  * the `onnx` backend runs it) and on the TensorFlow.js backend of the run, interleaved in rounds.
  * Both draw the same per-row noise (src/policy/row-rngs.ts), so the only difference is the engine.
  */
-import { median } from './bench-report.js';
+import { timeInRounds, type BatchTiming } from './bench-report.js';
 import type { OfqlConfig } from '../src/ofql/config.js';
 import type { NamedArray } from '../src/ofql/networks.js';
 import { ofqlActorOnnx, OFQL_ONNX_INPUTS, OFQL_ONNX_OUTPUT } from '../src/ofql/onnx-export.js';
@@ -19,11 +19,8 @@ const WARMUP = 20;
 /** Aim for about this long per measurement. */
 const TARGET_MS = 400;
 
-export interface EngineRow {
-  engine: 'onnxruntime' | 'tfjs';
-  batch: number;
-  msPerCall: number;
-}
+/** ms per act() call of one engine at one batch size. */
+export type EngineRow = BatchTiming<'onnxruntime' | 'tfjs'>;
 
 function context(n: number): ActContext {
   return {
@@ -61,22 +58,15 @@ export async function benchOnnxVsTfjs(named: ReadonlyMap<string, NamedArray>, cf
     obs32.set(obs);
     return sampleActions(nets, oneStep, obs32, rngs.forRows(n, ctx));
   };
-  const samples = new Map<string, number[]>();
+  type Act = (obs: Float64Array, n: number, ctx: ActContext) => unknown;
+  const engines: ReadonlyArray<readonly [EngineRow['name'], Act]> = [
+    ['onnxruntime', (o, k, c) => onnx.act(o, k, c)],
+    ['tfjs', tfjs],
+  ];
   try {
-    for (let r = 0; r < rounds; r++) {
-      for (const n of ONNX_BENCH_BATCHES) {
-        for (const [engine, act] of [['onnxruntime', (o: Float64Array, k: number, c: ActContext) => onnx.act(o, k, c)], ['tfjs', tfjs]] as const) {
-          const key = `${engine}|${n}`;
-          samples.set(key, [...(samples.get(key) ?? []), await msPerCall(act, n, cfg.obsDim)]);
-        }
-      }
-    }
+    const rows = await timeInRounds(rounds, ONNX_BENCH_BATCHES, engines, (act, n) => msPerCall(act, n, cfg.obsDim));
+    return { rows, version: ort.env.versions.node ?? 'unknown' };
   } finally {
     await onnx.close();
   }
-  const rows = [...samples.entries()].map(([key, xs]) => {
-    const [engine, batch] = key.split('|') as [EngineRow['engine'], string];
-    return { engine, batch: Number(batch), msPerCall: median(xs) };
-  });
-  return { rows, version: ort.env.versions.node ?? 'unknown' };
 }

@@ -24,7 +24,7 @@
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { median, replaceSection } from './bench-report.js';
+import { batchesOf, median, msAt, replaceSection, type BatchTiming } from './bench-report.js';
 import { benchOnnxVsTfjs, type EngineRow } from './bench-onnx-policy.js';
 import { benchPythonBridge } from './bench-python-policy.js';
 import { packageRoot } from '../src/mujoco/bridge.js';
@@ -235,9 +235,9 @@ async function main(): Promise<void> {
   }
   const tensorsAfter = tf.memory().numTensors;
   const py = await benchPythonBridge(ROUNDS, OBS, ACT);
-  for (const r of py.rows) log(`[bench] python bridge ${r.policy} batch ${r.batch}: ${r.msPerCall.toFixed(3)} ms/call`);
+  for (const r of py.rows) log(`[bench] python bridge ${r.name} batch ${r.batch}: ${r.msPerCall.toFixed(3)} ms/call`);
   const engines = await benchOnnxVsTfjs(named, cfg, nets, ROUNDS);
-  for (const r of engines.rows) log(`[bench] ${r.engine} one-step batch ${r.batch}: ${r.msPerCall.toFixed(3)} ms/call`);
+  for (const r of engines.rows) log(`[bench] ${r.name} one-step batch ${r.batch}: ${r.msPerCall.toFixed(3)} ms/call`);
   ms.dispose();
   nets.dispose();
   agent.dispose();
@@ -305,8 +305,8 @@ async function main(): Promise<void> {
 }
 
 /** One 3 x 256 network on three engines at batch 1, 8, 75: onnxruntime, TF.js, numpy through the Python bridge. */
-function engineSection(rows: EngineRow[], ortVersion: string, py: { policy: string; batch: number; msPerCall: number }[], backend: string, fmt: (x: number, d?: number) => string): string[] {
-  const ms = (engine: EngineRow['engine'], batch: number) => rows.find((r) => r.engine === engine && r.batch === batch)!.msPerCall;
+function engineSection(rows: EngineRow[], ortVersion: string, py: BatchTiming[], backend: string, fmt: (x: number, d?: number) => string): string[] {
+  const ms = (engine: EngineRow['name'], batch: number) => msAt(rows, engine, batch)!;
   const out = [
     '### The same 3 x 256 network on onnxruntime, TensorFlow.js and Python (numpy)',
     '',
@@ -316,10 +316,10 @@ function engineSection(rows: EngineRow[], ortVersion: string, py: { policy: stri
     '| batch | onnxruntime | TF.js | Python bridge (numpy) | onnxruntime speed-up over TF.js | actions/s (onnxruntime) |',
     '| ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
-  for (const b of [...new Set(rows.map((r) => r.batch))]) {
+  for (const b of batchesOf(rows)) {
     const o = ms('onnxruntime', b);
     const t = ms('tfjs', b);
-    const p = py.find((r) => r.policy === 'numpy MLP 3 x 256' && r.batch === b)?.msPerCall;
+    const p = msAt(py, 'numpy MLP 3 x 256', b);
     out.push(`| ${b} | ${fmt(o, 3)} | ${fmt(t, 3)} | ${p === undefined ? '' : fmt(p, 3)} | ${fmt(t / o, 1)}x | ${fmt((b * 1000) / o)} |`);
   }
   out.push('');
@@ -327,8 +327,8 @@ function engineSection(rows: EngineRow[], ortVersion: string, py: { policy: stri
 }
 
 /** The Python bridge table (scripts/bench-python-policy.ts): ms per call and the bridge's share. */
-function pythonBridgeSection(rows: { policy: string; batch: number; msPerCall: number }[], description: string, fmt: (x: number, d?: number) => string): string[] {
-  const ms = (policy: string, batch: number) => rows.find((r) => r.policy === policy && r.batch === batch)!.msPerCall;
+function pythonBridgeSection(rows: BatchTiming[], description: string, fmt: (x: number, d?: number) => string): string[] {
+  const ms = (policy: string, batch: number) => msAt(rows, policy, batch)!;
   const out = [
     '### The same 3 x 256 MLP as a Python policy (numpy, through the bridge)',
     '',
@@ -337,7 +337,7 @@ function pythonBridgeSection(rows: { policy: string; batch: number; msPerCall: n
     '| batch | numpy MLP ms per call | no-op ms per call (bridge overhead) | overhead share | actions/s (wall) |',
     '| ---: | ---: | ---: | ---: | ---: |',
   ];
-  for (const b of [...new Set(rows.map((r) => r.batch))]) {
+  for (const b of batchesOf(rows)) {
     const m = ms('numpy MLP 3 x 256', b);
     const o = ms('no-op', b);
     out.push(`| ${b} | ${fmt(m, 3)} | ${fmt(o, 3)} | ${fmt((100 * o) / m, 0)} % | ${fmt((b * 1000) / m)} |`);

@@ -4,7 +4,7 @@
  * Python policy through the same bridge (what the frames, pipes and numpy conversion cost per call).
  * Interpreter: $OFQL_EVAL_PYTHON, else python3 (it must have numpy).
  */
-import { median } from './bench-report.js';
+import { timeInRounds, type BatchTiming } from './bench-report.js';
 import { join } from 'node:path';
 import { packageRoot } from '../src/mujoco/bridge.js';
 import { pythonInterpreter } from '../src/policy/python-cli.js';
@@ -17,11 +17,8 @@ const POLICY_FILE = join(packageRoot, 'scripts', 'bench', 'mlp_policy.py');
 const CALLS = 300;
 const WARMUP = 20;
 
-export interface PythonBenchRow {
-  policy: 'numpy MLP 3 x 256' | 'no-op';
-  batch: number;
-  msPerCall: number;
-}
+/** ms per act() call of one Python policy at one batch size. */
+export type PythonBenchRow = BatchTiming<'numpy MLP 3 x 256' | 'no-op'>;
 
 async function openPolicy(which: 'mlp' | 'noop', obs: number, act: number): Promise<Policy> {
   process.env.OFQL_BENCH_PY_POLICY = which; // read by mlp_policy.py in the child
@@ -41,23 +38,15 @@ async function msPerCall(p: Policy, n: number, obs: number): Promise<number> {
 export async function benchPythonBridge(rounds: number, obs: number, act: number): Promise<{ rows: PythonBenchRow[]; description: string }> {
   const mlp = await openPolicy('mlp', obs, act);
   const noop = await openPolicy('noop', obs, act);
-  const samples = new Map<string, number[]>();
+  const policies = [
+    ['numpy MLP 3 x 256', mlp],
+    ['no-op', noop],
+  ] as const;
   try {
-    for (let r = 0; r < rounds; r++) {
-      for (const n of PYTHON_BENCH_BATCHES) {
-        for (const [name, p] of [['numpy MLP 3 x 256', mlp], ['no-op', noop]] as const) {
-          const key = `${name}|${n}`;
-          samples.set(key, [...(samples.get(key) ?? []), await msPerCall(p, n, obs)]);
-        }
-      }
-    }
+    const rows = await timeInRounds(rounds, PYTHON_BENCH_BATCHES, policies, (p, n) => msPerCall(p, n, obs));
+    return { rows, description: mlp.description ?? '' };
   } finally {
     await mlp.close?.();
     await noop.close?.();
   }
-  const rows = [...samples.entries()].map(([key, xs]) => {
-    const [policy, batch] = key.split('|') as [PythonBenchRow['policy'], string];
-    return { policy, batch: Number(batch), msPerCall: median(xs) };
-  });
-  return { rows, description: mlp.description ?? '' };
 }

@@ -13,7 +13,7 @@
  * with a message naming the field, not with NaN actions), `loadAgent` reads one from disk, and
  * `MlpPolicy` runs it with preallocated buffers (no allocation per `act`).
  */
-import { readFileSync } from 'node:fs';
+import { readJsonFile } from '../src/json-file.js';
 import { mean, meanConfidenceInterval, populationStd, sampleStd } from '../src/stats.js';
 
 export type Activation = 'none' | 'relu' | 'tanh';
@@ -139,18 +139,9 @@ export function parseAgent(raw: unknown, source = '<agent>'): AgentFile {
 
 /** Read and validate one agent file. */
 export function loadAgent(path: string): AgentFile {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new AgentFormatError(`cannot read agent file ${path}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new AgentFormatError(`${path}: not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
-  }
+  const raw = readJsonFile(path, (stage, why) =>
+    new AgentFormatError(stage === 'read' ? `cannot read agent file ${path}: ${why}` : `${path}: not valid JSON: ${why}`),
+  );
   return parseAgent(raw, path);
 }
 

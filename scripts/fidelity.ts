@@ -8,13 +8,13 @@
  * figure (docs/reference.md §7). Writes a markdown report and the raw per-episode returns
  * (same path with .json). Every figure is as measured: nothing is tuned.
  */
-import { existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { deriveSeed, loadMujoco, makeEnv, mujocoPackageVersion, mujocoVersion } from '../src/index.js';
+import { writeFileAtomic } from '../src/atomic-write.js';
 import { packageRoot } from '../src/mujoco/bridge.js';
 import { type AgentFile, MlpPolicy, type Summary, loadAgent, summarize } from './fidelity-policy.js';
+import { exitOnHelp, intFlag, machineLine, parseFlags, usageFail, type UsageFail } from './script-args.js';
 
 /**
  * What an independent reference implementation of docs/reference.md §1 measured on
@@ -52,49 +52,20 @@ interface AgentResult {
   wallSeconds: number;
 }
 
-function usageError(msg: string): never {
-  process.stderr.write(
-    `fidelity: ${msg}\nusage: npm run fidelity -- [--dir ../shared/fidelity] [--episodes 50] [--seed 0] [--out docs/fidelity.md]\n`,
-  );
-  process.exit(2);
-}
+const USAGE = 'usage: npm run fidelity -- [--dir ../shared/fidelity] [--episodes 50] [--seed 0] [--out docs/fidelity.md]\n';
+const usageError: UsageFail = usageFail('fidelity', USAGE);
 
 function parseOptions(argv: string[]): Options {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        dir: { type: 'string' },
-        episodes: { type: 'string' },
-        seed: { type: 'string' },
-        out: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    usageError(err instanceof Error ? err.message : String(err));
-  }
-  if (values.help) {
-    process.stdout.write(
-      'usage: npm run fidelity -- [--dir ../shared/fidelity] [--episodes 50] [--seed 0] [--out docs/fidelity.md]\n',
-    );
-    process.exit(0);
-  }
-  const int = (v: string | boolean | undefined, name: string, def: number, min: number): number => {
-    if (v === undefined) return def;
-    const n = Number(v);
-    if (typeof v !== 'string' || !/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min) {
-      usageError(`--${name} must be an integer >= ${min}, got '${String(v)}'`);
-    }
-    return n;
-  };
+  const values = parseFlags(
+    argv,
+    { dir: { type: 'string' }, episodes: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    usageError,
+  );
+  exitOnHelp(values, USAGE);
   return {
     dir: resolve(typeof values.dir === 'string' ? values.dir : join(packageRoot, '..', 'shared', 'fidelity')),
-    episodes: int(values.episodes, 'episodes', 50, 2),
-    seed: int(values.seed, 'seed', 0, 0),
+    episodes: intFlag(values.episodes, 'episodes', 50, 2, usageError),
+    seed: intFlag(values.seed, 'seed', 0, 0, usageError),
     out: resolve(typeof values.out === 'string' ? values.out : join(packageRoot, 'docs', 'fidelity.md')),
   };
 }
@@ -150,11 +121,10 @@ async function runAgent(file: string, agent: AgentFile, opts: Options): Promise<
   return { agent, file, episodes, summary, meanLength, terminatedCount, wallSeconds };
 }
 
-function writeAtomic(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
+/** An agent's result beside its published figure and the reference implementation's (both tables read it). */
+function versusPublished(r: AgentResult) {
+  const { agent: a, summary: s } = r;
+  return { a, s, ref: REFERENCE_IMPL[a.name], diff: s.mean - a.published.meanReturn };
 }
 
 const f1 = (x: number) => x.toFixed(1);
@@ -180,9 +150,8 @@ function renderMarkdown(
   );
   L.push('|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
-    const { agent: a, summary: s } = r;
-    const ref = REFERENCE_IMPL[a.name];
-    const diffPub = (100 * (s.mean - a.published.meanReturn)) / Math.abs(a.published.meanReturn);
+    const { a, s, ref, diff } = versusPublished(r);
+    const diffPub = (100 * diff) / Math.abs(a.published.meanReturn);
     const refCell = ref ? `${f1(ref.mean)} ± ${f1(ref.std)}` : 'n/a';
     const diffRef = ref ? pct((100 * (s.mean - ref.mean)) / Math.abs(ref.mean)) : 'n/a';
     L.push(
@@ -241,9 +210,7 @@ function gapsSection(results: AgentResult[]): string[] {
   );
   L.push('');
   for (const r of results) {
-    const { agent: a, summary: s } = r;
-    const ref = REFERENCE_IMPL[a.name];
-    const diffPub = s.mean - a.published.meanReturn;
+    const { a, s, ref, diff: diffPub } = versusPublished(r);
     const se = s.sampleStd / Math.sqrt(s.n);
     let line =
       `- **${a.name}** (${a.env}): ours ${f1(s.mean)} vs published ${f1(a.published.meanReturn)}, ` +
@@ -289,9 +256,8 @@ async function main(): Promise<void> {
   }
   const wallSeconds = (performance.now() - t0) / 1000;
 
-  const cpu = os.cpus()[0]?.model?.trim() ?? 'unknown CPU';
   const meta = {
-    machine: `${cpu}, ${os.cpus().length} cores, ${os.platform()} ${os.release()} ${os.arch()}`,
+    machine: machineLine(),
     date: new Date().toISOString(),
     mujoco: mujocoVersion(mj),
     pkg: mujocoPackageVersion(),
@@ -332,8 +298,8 @@ async function main(): Promise<void> {
       terminatedFlags: r.episodes.map((e) => e.terminated),
     })),
   };
-  writeAtomic(jsonPath, JSON.stringify(raw, null, 2) + '\n');
-  writeAtomic(opts.out, renderMarkdown(results, opts, meta));
+  writeFileAtomic(jsonPath, JSON.stringify(raw, null, 2) + '\n');
+  writeFileAtomic(opts.out, renderMarkdown(results, opts, meta));
   process.stdout.write(renderMarkdown(results, opts, meta));
   process.stderr.write(`fidelity: wrote ${opts.out} and ${jsonPath}\n`);
 }

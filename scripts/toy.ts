@@ -15,7 +15,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { tf } from '../src/ofql/tf.js';
 import { initBackend, type BackendName } from '../src/ofql/tensor-backend.js';
 import { TOY_NAMES, sampleToy, type ToyName } from './toy/data.js';
@@ -25,6 +24,7 @@ import { scatterSvg } from './toy/svg.js';
 import { TOY_NET, sampleToyModel, toySeeds, trainToyModel } from './toy/train.js';
 import { renderToyMarkdown, type ToyReport, type ToyDatasetResult } from './toy/report.js';
 import { deriveSeed } from '../src/rng.js';
+import { exitOnHelp, parseFlags, usageFail, type UsageFail } from './script-args.js';
 
 interface Options {
   epochs: number;
@@ -49,43 +49,31 @@ const USAGE =
   '         [--plot-points 2000] [--md docs/toy.md | --no-md] [--svg-dir docs/toy] [--backend wasm|cpu|tensorflow]\n' +
   '       npm run toy -- --render-only [--md docs/toy.md] [--svg-dir docs/toy]   (re-render the page from results.json + notes.md)\n';
 
-function usageError(msg: string): never {
-  process.stderr.write(`toy: ${msg}\n${USAGE}`);
-  process.exit(2);
-}
+const usageError: UsageFail = usageFail('toy', USAGE);
 
 function parseOptions(argv: string[]): Options {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        epochs: { type: 'string' },
-        batches: { type: 'string' },
-        'batch-size': { type: 'string' },
-        lr: { type: 'string' },
-        seed: { type: 'string' },
-        datasets: { type: 'string' },
-        samples: { type: 'string' },
-        projections: { type: 'string' },
-        'plot-points': { type: 'string' },
-        md: { type: 'string' },
-        'no-md': { type: 'boolean' },
-        'svg-dir': { type: 'string' },
-        backend: { type: 'string' },
-        'render-only': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    usageError(err instanceof Error ? err.message : String(err));
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    process.exit(0);
-  }
+  const values = parseFlags(
+    argv,
+    {
+      epochs: { type: 'string' },
+      batches: { type: 'string' },
+      'batch-size': { type: 'string' },
+      lr: { type: 'string' },
+      seed: { type: 'string' },
+      datasets: { type: 'string' },
+      samples: { type: 'string' },
+      projections: { type: 'string' },
+      'plot-points': { type: 'string' },
+      md: { type: 'string' },
+      'no-md': { type: 'boolean' },
+      'svg-dir': { type: 'string' },
+      backend: { type: 'string' },
+      'render-only': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    usageError,
+  );
+  exitOnHelp(values, USAGE);
   const int = (key: string, def: number, min = 1): number => {
     const v = values[key];
     if (v === undefined) return def;

@@ -11,7 +11,7 @@
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { packageVersion } from '../eval/evaluate.js';
+import { packageVersion } from './package-version.js';
 import { MergeError } from '../eval/merge.js';
 import { ResultFormatError } from '../eval/result.js';
 import { EnvListError } from './env-list.js';

@@ -14,6 +14,7 @@
  */
 import { sha256Hex } from '../../src/hash.js';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readJsonFile } from '../../src/json-file.js';
 import { join, relative, sep } from 'node:path';
 import { MAX_ABS_SCORE } from '../../src/limits.js';
 import { mean, meanConfidenceInterval, sampleStd } from '../../src/stats.js';
@@ -270,18 +271,9 @@ export function writeBaselineFile(path: string, doc: BaselineDocument): void {
 }
 
 export function readBaselineFile(path: string): BaselineDocument {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new BaselineFormatError(`cannot read baseline ${path}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw new BaselineFormatError(`baseline ${path} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
-  }
+  const doc = readJsonFile(path, (stage, why) =>
+    new BaselineFormatError(stage === 'read' ? `cannot read baseline ${path}: ${why}` : `baseline ${path} is not valid JSON: ${why}`),
+  );
   return checkBaselineDocument(doc, path);
 }
 

@@ -31,7 +31,6 @@ Files written (all small):
 """
 import io
 import json
-import math
 import os
 import struct
 import zipfile
@@ -39,6 +38,8 @@ from collections import OrderedDict
 
 import torch
 import torch.nn as nn
+
+from torch_nets import SinusoidalPosEmb, TwinCritic
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OUT = os.path.join(ROOT, "test", "fixtures", "torch")
@@ -48,21 +49,6 @@ MARKERS = {
     "malicious-proto4.pth": "/tmp/ofql-eval-pwned-proto4",
     "malicious-legacy.pth": "/tmp/ofql-eval-pwned-legacy",
 }
-
-
-class SinusoidalPosEmb(nn.Module):
-    """DQL agents/helpers.py SinusoidalPosEmb."""
-
-    def __init__(self, dim):
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, x):
-        half = self.dim // 2
-        emb = math.log(10000) / (half - 1)
-        emb = torch.exp(torch.arange(half, dtype=torch.float32) * -emb)
-        emb = x[:, None] * emb[None, :]
-        return torch.cat((emb.sin(), emb.cos()), dim=-1)
 
 
 def time_mlp():
@@ -98,25 +84,9 @@ class Wrapper(nn.Module):
         self.model = model
 
 
-class Critic(nn.Module):
-    """DQL agents/ql_diffusion.py Critic, depth 2."""
-
-    def __init__(self):
-        super().__init__()
-
-        def q():
-            layers, fan_in = [], S + A
-            for _ in range(DEPTH):
-                layers += [nn.Linear(fan_in, H), nn.Mish()]
-                fan_in = H
-            return nn.Sequential(*layers, nn.Linear(H, 1))
-
-        self.q1_model = q()
-        self.q2_model = q()
-
-    def forward(self, s, a):
-        x = torch.cat([s, a], dim=1)
-        return self.q1_model(x), self.q2_model(x)
+def Critic():
+    """DQL agents/ql_diffusion.py Critic at the fixtures' sizes (scripts/export/torch_nets.py)."""
+    return TwinCritic(S, A, H, DEPTH)
 
 
 class Agent(nn.Module):

@@ -25,6 +25,8 @@ import sys
 import torch
 from torch import nn
 
+from torch_nets import mlp
+
 OPSET = 17
 
 
@@ -81,15 +83,6 @@ def export_sb3(model_path, algo, out, obs_stats=None):
 # Test fixtures (test/onnx-policy.test.ts): tiny seeded models for hopper (11 -> 3)
 # ----------------------------------------------------------------------------------------------
 HOPPER_OBS, HOPPER_ACT = 11, 3
-
-
-def mlp(sizes):
-    layers = []
-    for i in range(len(sizes) - 1):
-        layers.append(nn.Linear(sizes[i], sizes[i + 1]))
-        if i < len(sizes) - 2:
-            layers.append(nn.Mish())
-    return nn.Sequential(*layers)
 
 
 class TanhMlp(nn.Module):

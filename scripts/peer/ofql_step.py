@@ -10,7 +10,6 @@ Run it with Debian's /usr/bin/python3 (python3-torch) and OPENBLAS_NUM_THREADS=<
 """
 import json
 import os
-import math
 import sys
 import time
 
@@ -20,26 +19,9 @@ import torch.nn.functional as F
 
 import torch.autograd.forward_ad as fwAD
 
-
-class SinusoidalPosEmb(nn.Module):
-    def __init__(self, dim):
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, x):
-        half = self.dim // 2
-        f = torch.exp(torch.arange(half, dtype=torch.float32) * -(math.log(10000) / (half - 1)))
-        arg = x * f[None, :]
-        return torch.cat([arg.sin(), arg.cos()], dim=-1)
-
-
-def mlp(sizes):
-    layers = []
-    for i in range(len(sizes) - 1):
-        layers.append(nn.Linear(sizes[i], sizes[i + 1]))
-        if i < len(sizes) - 2:
-            layers.append(nn.Mish())
-    return nn.Sequential(*layers)
+# The shared modules (scripts/export/torch_nets.py), found from this file so that it runs from anywhere.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "export"))
+from torch_nets import SinusoidalPosEmb, TwinCritic as Critic, mlp  # noqa: E402
 
 
 class Actor(nn.Module):
@@ -51,17 +33,6 @@ class Actor(nn.Module):
 
     def forward(self, at, r, t, s):
         return self.net(torch.cat([at, self.t_embed(t), self.r_embed(r), s], dim=1))
-
-
-class Critic(nn.Module):
-    def __init__(self, s, a, h, depth):
-        super().__init__()
-        self.q1 = mlp([s + a] + [h] * depth + [1])
-        self.q2 = mlp([s + a] + [h] * depth + [1])
-
-    def forward(self, s, a):
-        x = torch.cat([s, a], dim=1)
-        return self.q1(x), self.q2(x)
 
 
 def loaded_blas():

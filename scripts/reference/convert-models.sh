@@ -18,11 +18,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 # shellcheck source=lib.sh
 source "$here/lib.sh"
-require_native_mujoco
-
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
-gcc -O2 -Wall -o "$tmp/convert-global" "$here/convert-global.c" -lmujoco -lm
+build_reference_tool convert-global
 
 for name in half_cheetah ant; do
   cp "$root/assets/gym-original/$name.xml" "$root/assets/$name.xml"

@@ -62,3 +62,12 @@ require_native_mujoco() {
     return 1
   fi
 }
+
+# build_reference_tool NAME: the setup both scripts share. Checks for native MuJoCo 2.2.2, makes a
+# temporary directory $tmp (removed on exit) and compiles scripts/reference/NAME.c into $tmp/NAME.
+build_reference_tool() {
+  require_native_mujoco
+  tmp="$(mktemp -d)"
+  trap 'rm -rf "$tmp"' EXIT
+  gcc -O2 -Wall -o "$tmp/$1" "$(dirname "${BASH_SOURCE[0]}")/$1.c" -lmujoco -lm
+}

@@ -11,11 +11,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 # shellcheck source=lib.sh
 source "$here/lib.sh"
-require_native_mujoco
-
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
-gcc -O2 -Wall -o "$tmp/dump-model" "$here/dump-model.c" -lmujoco -lm
+build_reference_tool dump-model
 
 out="$root/test/fixtures/gym-models-mujoco222.json"
 mkdir -p "$(dirname "$out")"

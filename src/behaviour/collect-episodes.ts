@@ -14,29 +14,21 @@
  * the float32 `actions` written to the file are exactly what the env executed.
  */
 import type { LocomotionEnv } from '../../envs/locomotion-env.js';
-import { VectorEnv } from '../../envs/vector-env.js';
-import { BatchedRollout, seededEpisodes, type EpisodeEnd, type RolloutHooks } from '../batched-rollout.js';
-import { makeEnvsWithPolicy, policyLabel } from '../policy/load.js';
-import type { Policy, PolicyRef } from '../policy/types.js';
+import { seededEpisodes, type EpisodeEnd, type RolloutHooks } from '../batched-rollout.js';
+import { LoadedRollout } from '../loaded-rollout.js';
+import { makeEnvsWithPolicy, type EnvsWithPolicyConfig } from '../policy/load.js';
+import type { Policy } from '../policy/types.js';
 import { Rng, deriveSeed } from '../rng.js';
 
 /** Mixed into the episode seed for the noise generator (differs from the env's and the random policy's streams). */
 export const COLLECT_NOISE_STREAM = 0xc011ec7;
 
-export interface CollectConfig {
-  envId: string;
-  maxEpisodeSteps: number;
-  policy: PolicyRef;
-  /** Passed to the policy factory as spec.ckpt. */
-  ckpt?: string;
-  /** Run seed: episode i resets with deriveSeed(seed, i). */
-  seed: number;
+/** The slots and policy (src/policy/load.ts) and the noise on the executed actions. */
+export interface CollectConfig extends EnvsWithPolicyConfig {
   /** Std of the Gaussian noise added to the policy's action (0 = none). */
   actionNoise: number;
   /** Probability of a uniform random action instead (0 = never). */
   epsilon: number;
-  /** Env slots stepped together (rows per act call). */
-  batchSize: number;
 }
 
 /** One finished episode, row-major. */
@@ -126,28 +118,16 @@ class EpisodeRecord {
   }
 }
 
-export class CollectRunner {
-  readonly config: CollectConfig;
-  readonly policy: Policy;
+export class CollectRunner extends LoadedRollout<CollectConfig> {
   readonly envs: LocomotionEnv[];
-  readonly observationSize: number;
-  readonly actionSize: number;
   readonly nq: number;
   readonly nv: number;
 
-  private readonly vec: VectorEnv;
-  private readonly loop: BatchedRollout;
-
   private constructor(config: CollectConfig, envs: LocomotionEnv[], policy: Policy) {
-    this.config = config;
+    super(config, envs, policy);
     this.envs = envs;
-    this.policy = policy;
-    this.observationSize = envs[0].observationSize;
-    this.actionSize = envs[0].actionSize;
     this.nq = envs[0].nq;
     this.nv = envs[0].nv;
-    this.vec = new VectorEnv(envs);
-    this.loop = new BatchedRollout(this.vec, policy, { policyName: policyLabel(config.policy), envId: config.envId });
   }
 
   static async create(config: CollectConfig): Promise<CollectRunner> {
@@ -182,10 +162,5 @@ export class CollectRunner {
         records[end.slot] = null;
       },
     };
-  }
-
-  async close(): Promise<void> {
-    this.vec.close();
-    await this.policy.close?.();
   }
 }

@@ -11,7 +11,7 @@
  * The JSON file format (`LINEAR_POLICY_FORMAT`) is what `scripts/train-behaviour.ts` writes and
  * what the plug-in `linear-policy.ts` reads; see docs/behaviour-policies.md.
  */
-import { readFileSync } from 'node:fs';
+import { readJsonFile } from '../json-file.js';
 
 export const LINEAR_POLICY_FORMAT = 'ofql-eval/linear-policy';
 export const LINEAR_POLICY_FORMAT_VERSION = 1;
@@ -109,18 +109,9 @@ export function validateLinearPolicyFile(doc: unknown, where = 'linear policy'):
 }
 
 export function readLinearPolicyFile(path: string): LinearPolicyFile {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new Error(`cannot read linear policy ${path}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw new Error(`linear policy ${path} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
-  }
+  const doc = readJsonFile(path, (stage, why) =>
+    new Error(stage === 'read' ? `cannot read linear policy ${path}: ${why}` : `linear policy ${path} is not valid JSON: ${why}`),
+  );
   return validateLinearPolicyFile(doc, `linear policy ${path}`);
 }
 

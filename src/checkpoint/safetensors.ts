@@ -637,23 +637,28 @@ function checkDataSize(entries: readonly SafetensorsEntry[], expected: number, d
   }
 }
 
-function makeArray(dtype: Dtype, buf: ArrayBuffer): TensorData {
-  switch (dtype) {
-    case 'F64': return new Float64Array(buf);
-    case 'F32': return new Float32Array(buf);
-    case 'F16':
-    case 'BF16':
-    case 'U16': return new Uint16Array(buf);
-    case 'I64': return new BigInt64Array(buf);
-    case 'I32': return new Int32Array(buf);
-    case 'I16': return new Int16Array(buf);
-    case 'I8': return new Int8Array(buf);
-    case 'U64': return new BigUint64Array(buf);
-    case 'U32': return new Uint32Array(buf);
-    case 'U8':
-    case 'BOOL': return new Uint8Array(buf);
-  }
+/** A typed-array class made from a length or from an ArrayBuffer. */
+export interface TensorArrayClass {
+  new (length: number): TensorData;
+  new (buffer: ArrayBuffer): TensorData;
 }
+
+/** The typed array that holds each dtype's elements as stored (F16 / BF16: their raw 16-bit patterns). */
+export const STORED_ARRAY: Readonly<Record<Dtype, TensorArrayClass>> = {
+  F64: Float64Array,
+  F32: Float32Array,
+  F16: Uint16Array,
+  BF16: Uint16Array,
+  I64: BigInt64Array,
+  I32: Int32Array,
+  I16: Int16Array,
+  I8: Int8Array,
+  U64: BigUint64Array,
+  U32: Uint32Array,
+  U16: Uint16Array,
+  U8: Uint8Array,
+  BOOL: Uint8Array,
+};
 
 /**
  * Decode a safetensors file held in memory. `source` (e.g. the path) names the file in errors.
@@ -669,7 +674,7 @@ export function decodeSafetensors(bytes: Uint8Array, source: string, options: De
     const copy = new Uint8Array(e.end - e.begin);
     copy.set(bytes.subarray(header.dataStart + e.begin, header.dataStart + e.end));
     if (!HOST_LITTLE_ENDIAN) swapBytes(copy, size);
-    let data = makeArray(e.dtype, copy.buffer);
+    let data = new STORED_ARRAY[e.dtype](copy.buffer);
     if (e.dtype === 'F16') {
       const table = halfTable();
       const bits = data as Uint16Array;

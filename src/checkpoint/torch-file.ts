@@ -39,7 +39,7 @@
 import { readFile } from 'node:fs/promises';
 import { CheckpointError, fmtShape, tensorField } from './errors.js';
 import { PyDict, PyGlobal, PyTuple, pyTypeName, unpickle, type GlobalImpl, type UnpickleOptions } from './pickle.js';
-import { bf16BitsToFloat32, decodeSafetensors, dtypeByteSize, f16BitsToFloat32, isFloatDtype, type Dtype, type Tensor, type TensorData } from './safetensors.js';
+import { bf16BitsToFloat32, decodeSafetensors, dtypeByteSize, f16BitsToFloat32, isFloatDtype, STORED_ARRAY, type Dtype, type Tensor, type TensorData } from './safetensors.js';
 import { looksLikeZip, openZip } from './zip.js';
 
 /** torch.<Name>Storage -> dtype. */
@@ -219,22 +219,9 @@ function torchPickleOptions(source: string, legacy: boolean, storages: Map<strin
 
 const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+/** A zeroed array of `n` elements of `dtype` as decoded (half floats widen to float32). */
 function newArray(dtype: Dtype, n: number): TensorData {
-  switch (dtype) {
-    case 'F64': return new Float64Array(n);
-    case 'F32':
-    case 'F16':
-    case 'BF16': return new Float32Array(n);
-    case 'I64': return new BigInt64Array(n);
-    case 'I32': return new Int32Array(n);
-    case 'I16': return new Int16Array(n);
-    case 'I8': return new Int8Array(n);
-    case 'U64': return new BigUint64Array(n);
-    case 'U32': return new Uint32Array(n);
-    case 'U16': return new Uint16Array(n);
-    case 'U8':
-    case 'BOOL': return new Uint8Array(n);
-  }
+  return dtype === 'F16' || dtype === 'BF16' ? new Float32Array(n) : new STORED_ARRAY[dtype](n);
 }
 
 type Reader = (dv: DataView, byte: number) => number | bigint;

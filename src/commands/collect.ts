@@ -2,10 +2,9 @@
  * `ofql-eval collect`: the command line of dataset collection (flags, progress display, exit
  * codes). The work, and the file layout it writes, is src/collect/ (`collect`).
  */
-import cliProgress from 'cli-progress';
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError, abortOnSignals, exitCodeOfSignal } from '../cli-errors.js';
-import { resolveProgressMode } from '../../eval/progress.js';
+import { createProgressDisplay, type ProgressDisplay, type ProgressView } from '../progress.js';
 import { DEFAULT_BEHAVIOUR_WORKERS } from '../behaviour/pool.js';
 import { collect } from '../collect/collect.js';
 import { DEFAULT_COLLECT_BATCH, checkCollectOptions, type CollectProgress } from '../collect/options.js';
@@ -34,54 +33,25 @@ interface CollectArgs {
   progress: 'auto' | 'bar' | 'lines' | 'off';
 }
 
-function progressPrinter(mode: CollectArgs['progress']): { update(p: CollectProgress): void; stop(): void } {
-  const resolved = resolveProgressMode(mode);
-  const rate = (p: CollectProgress): string => Math.round(p.elapsedSeconds > 0 ? p.rows / p.elapsedSeconds : 0).toLocaleString('en-US');
-  if (resolved === 'off') return { update() {}, stop() {} };
-  if (resolved === 'lines') {
-    let last = 0;
-    let lastRows = -1;
-    const line = (p: CollectProgress): void => {
-      lastRows = p.rows;
-      last = Date.now();
-      process.stderr.write(
-        `[ofql-eval collect] ${p.rows.toLocaleString('en-US')}/${p.steps.toLocaleString('en-US')} steps (${((100 * p.rows) / p.steps).toFixed(0)}%), ` +
-          `${p.episodes} episodes, ${rate(p)} steps/s, ${p.elapsedSeconds.toFixed(1)} s\n`,
-      );
-    };
-    let latest: CollectProgress | undefined;
-    return {
-      update(p) {
-        latest = p;
-        if (Date.now() - last >= 5000 && p.rows !== lastRows) line(p);
-      },
-      stop() {
-        if (latest && latest.rows !== lastRows) line(latest);
-      },
-    };
-  }
-  const bar = new cliProgress.SingleBar(
-    {
-      stream: process.stderr,
-      format: 'collect |{bar}| {value}/{total} steps | {episodes} episodes | {rate} steps/s | ETA {eta_formatted}',
-      hideCursor: true,
-      clearOnComplete: true,
-    },
-    cliProgress.Presets.shades_classic,
-  );
-  let started = false;
-  return {
-    update(p) {
-      const payload = { episodes: p.episodes, rate: rate(p) };
-      if (!started) {
-        bar.start(p.steps, p.rows, payload);
-        started = true;
-      } else bar.update(p.rows, payload);
-    },
-    stop() {
-      if (started) bar.stop();
-    },
-  };
+/** Time between two plain lines (ms). */
+const COLLECT_LINE_INTERVAL_MS = 5000;
+
+const collectRate = (p: CollectProgress): string => Math.round(p.elapsedSeconds > 0 ? p.rows / p.elapsedSeconds : 0).toLocaleString('en-US');
+
+/** What collect shows (src/progress.ts): rows of the steps asked for, episodes, rows per second. */
+const COLLECT_VIEW: ProgressView<CollectProgress> = {
+  value: (p) => p.rows,
+  total: (p) => p.steps,
+  line: (p) =>
+    `[ofql-eval collect] ${p.rows.toLocaleString('en-US')}/${p.steps.toLocaleString('en-US')} steps (${((100 * p.rows) / p.steps).toFixed(0)}%), ` +
+    `${p.episodes} episodes, ${collectRate(p)} steps/s, ${p.elapsedSeconds.toFixed(1)} s`,
+  barFormat: 'collect |{bar}| {value}/{total} steps | {episodes} episodes | {rate} steps/s | ETA {eta_formatted}',
+  payload: (p) => ({ episodes: String(p.episodes), rate: collectRate(p) }),
+  barOptions: { clearOnComplete: true },
+};
+
+function progressPrinter(mode: CollectArgs['progress']): ProgressDisplay<CollectProgress> {
+  return createProgressDisplay(mode, COLLECT_VIEW, { lineIntervalMs: COLLECT_LINE_INTERVAL_MS, closingLine: true });
 }
 
 async function runCollectCommand(a: CollectArgs): Promise<number> {

@@ -5,7 +5,7 @@
  * the checkpoint policy draws it), so both give the same actions.
  */
 import type { Argv, CommandModule } from 'yargs';
-import { packageVersion } from '../../eval/evaluate.js';
+import { packageVersion } from '../package-version.js';
 import { checkOutputFile, writeOutputFile } from '../output-path.js';
 import { CheckpointError } from '../checkpoint/index.js';
 import { readOfqlModel } from '../ofql/checkpoint.js';

@@ -29,10 +29,10 @@
  */
 import { sha256Hex } from '../hash.js';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DatasetError, findNonFinite } from './errors.js';
+import { packageVersion } from '../package-version.js';
 import type { MetadataValue } from './d4rl-hdf5.js';
 import { Dataset, Group, H5File, errorText, h5Ready, writeRowsRaw } from './h5.js';
 import { H5PY_BOOL_TEMPLATE_SHA256, h5pyBoolTemplate } from './h5py-bool-template.js';
@@ -412,30 +412,6 @@ function writeAttribute(g: Group, name: string, value: MetadataValue): void {
   if (typeof value === 'string') g.create_attribute(name, value);
   else if (typeof value === 'bigint' || Number.isSafeInteger(value)) g.create_attribute(name, new BigInt64Array([BigInt(value)]), [], '<q');
   else g.create_attribute(name, new Float64Array([value]), [], '<d');
-}
-
-let cachedVersion: string | undefined;
-
-/** ofql-eval's version from its package.json (found by walking up from this module), or 'unknown'. */
-export function packageVersion(): string {
-  if (cachedVersion !== undefined) return cachedVersion;
-  cachedVersion = 'unknown';
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'ofql-eval' && typeof pkg.version === 'string') {
-        cachedVersion = pkg.version;
-        break;
-      }
-    } catch {
-      // keep walking
-    }
-    const parent = dirname(dir);
-    if (parent === dir) break;
-    dir = parent;
-  }
-  return cachedVersion;
 }
 
 /** Whole arrays to write; widths default to (length / N), N = rewards.length. `D4rlDataset` fits. */

@@ -15,9 +15,7 @@
  * Also: a name table for PyTorch OFQL state dicts that use DQL's module names (the DQL -> OFQL gap
  * itself is documented in docs/checkpoint-format.md: a DQL *actor* cannot fill an OFQL actor).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import {
   CHECKPOINT_FILES,
   CheckpointError,
@@ -44,6 +42,7 @@ import {
   type TorchImportResult,
 } from '../checkpoint/index.js';
 import { envDims } from '../data/env-dims.js';
+import { packageVersion } from '../package-version.js';
 import { OFQL_DEFAULTS, OfqlConfigError, validateConfig, type OfqlConfig } from './config.js';
 import type { NamedArray } from './networks.js';
 // train-step.js (TensorFlow.js) is imported lazily in loadOfqlCheckpoint, so that checking a
@@ -151,25 +150,8 @@ export interface SaveOfqlCheckpointOptions {
 
 const RESERVED_TRAINER_KEYS = ['step', 'agentStep', 'agentRng'] as const;
 
-let cachedVersion: string | undefined;
-/** ofql-eval's version from the nearest package.json named ofql-eval above this module. */
-export function ofqlEvalVersion(): string {
-  if (cachedVersion !== undefined) return cachedVersion;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const p = join(dir, 'package.json');
-    if (existsSync(p)) {
-      try {
-        const pkg = JSON.parse(readFileSync(p, 'utf8')) as { name?: string; version?: string };
-        if (pkg.name === 'ofql-eval' && typeof pkg.version === 'string') return (cachedVersion = pkg.version);
-      } catch {
-        /* keep looking */
-      }
-    }
-    dir = dirname(dir);
-  }
-  return (cachedVersion = 'unknown');
-}
+/** ofql-eval's version (src/package-version.ts), under the name this module has always exported. */
+export { packageVersion as ofqlEvalVersion };
 
 function f32(named: ReadonlyMap<string, NamedArray>): Map<string, TensorInput> {
   const out = new Map<string, TensorInput>();
@@ -195,7 +177,7 @@ export async function saveOfqlCheckpoint(dir: string, agent: OfqlAgent, options:
     step,
     seed: options.seed,
     weightLayout: 'in-out',
-    producer: `ofql-eval ${ofqlEvalVersion()}`,
+    producer: `ofql-eval ${packageVersion()}`,
     dataset: options.datasetInfo,
   };
   const tensors = f32(agent.namedTensors());

@@ -108,11 +108,14 @@ export function errorText(err: unknown): string {
 export interface EnvsWithPolicyConfig {
   envId: string;
   maxEpisodeSteps: number;
+  /** Environment slots (rows per act call). */
   batchSize: number;
   policy: PolicyRef;
+  /** Absolute checkpoint path (or the string as given), passed to the factory as spec.ckpt. */
   ckpt?: string;
+  /** Run seed: episode i resets with deriveSeed(seed, i). */
   seed: number;
-  /** Passed to the factory as spec.policyTimeoutMs. */
+  /** Per-act-call limit in ms (0 or absent = none); passed to the factory as spec.policyTimeoutMs. */
   policyTimeoutMs?: number;
   /** Limit on the factory (ms; 0 or absent = none), also spec.loadTimeoutMs. */
   policyLoadTimeoutMs?: number;

@@ -5,16 +5,14 @@
  * (src/policy/onnx-contract.ts), so a wrong shape, dtype or input count fails in a second with a
  * message naming the input, not after the pool has started.
  */
-import { userPath } from '../paths.js';
 import { expandEnvList } from '../env-list.js';
 import { envDims } from '../data/env-dims.js';
-import { PolicyLoadError, requirePolicyFile } from './errors.js';
-import { givenFlags } from './given-flags.js';
+import { PolicyLoadError } from './errors.js';
+import { fileKind, preparedModulePolicy } from './file-kind.js';
 import type { PolicyArgs, PolicyKind, PreparedPolicy } from './kinds.js';
 import { compiledPolicyModule } from './module-path.js';
 import { checkOnnxContract } from './onnx-contract.js';
 import { createOnnxSession, importOnnxRuntime, sessionInterface, type OnnxPolicyOptions } from './onnx-policy.js';
-import type { PolicyRef } from './types.js';
 
 export const ONNX_PREFIX = 'onnx:';
 /** One intra-op thread per worker: the workers themselves already use the cores. */
@@ -24,14 +22,6 @@ const MAX_ONNX_THREADS = 256;
 export const ONNX_CLI_OPTIONS = {
   'onnx-threads': { type: 'number', describe: `ONNX policies: onnxruntime intra-op threads per worker (default ${DEFAULT_ONNX_THREADS})` },
 } as const;
-
-const isOnnxPolicy = (p: string | undefined): boolean => p !== undefined && (p.startsWith(ONNX_PREFIX) || p.toLowerCase().endsWith('.onnx'));
-
-/** The file a `--policy` value names. */
-function onnxFileOf(policy: string, cwd: string): string {
-  const given = policy.startsWith(ONNX_PREFIX) ? policy.slice(ONNX_PREFIX.length) : policy;
-  return userPath(given, cwd);
-}
 
 /** The simulated environments of the run with their sizes (ids the registry cannot size are checked by the evaluator). */
 function runDims(env: readonly string[] | undefined): Array<{ envId: string; observationSize: number; actionSize: number }> {
@@ -52,12 +42,10 @@ function runDims(env: readonly string[] | undefined): Array<{ envId: string; obs
   });
 }
 
-async function prepareOnnxPolicy(a: PolicyArgs, cwd: string): Promise<PreparedPolicy> {
+/** Open the model once and check it against every environment of the run. */
+async function prepareOnnxPolicy(a: PolicyArgs, file: string): Promise<PreparedPolicy> {
   const label = a.policy!;
-  const file = onnxFileOf(label, cwd);
-  requirePolicyFile(label, file, 'ONNX model');
-  const flags = a.flags ?? {};
-  const threads = (flags['onnx-threads'] as number | undefined) ?? DEFAULT_ONNX_THREADS;
+  const threads = (a.flags?.['onnx-threads'] as number | undefined) ?? DEFAULT_ONNX_THREADS;
   const ort = await importOnnxRuntime();
   let session;
   try {
@@ -74,25 +62,25 @@ async function prepareOnnxPolicy(a: PolicyArgs, cwd: string): Promise<PreparedPo
     await session.release();
   }
   const options: OnnxPolicyOptions = { file, threads, label };
-  const ref: PolicyRef = { kind: 'module', spec: label, path: compiledPolicyModule(import.meta.url, 'onnx-policy.js', 'ONNX policy'), options: { ...options } };
-  const used = givenFlags(ONNX_CLI_OPTIONS, flags);
-  return { kind: 'onnx', ref, env: a.env, flags: used };
+  return preparedModulePolicy(onnxKind, a, compiledPolicyModule(import.meta.url, 'onnx-policy.js', 'ONNX policy'), options);
 }
 
 /** `--policy model.onnx` or `--policy onnx:PATH`. */
-export const onnxKind: PolicyKind = {
+export const onnxKind: PolicyKind = fileKind({
   name: 'onnx',
   label: 'ONNX policies',
   selectedBy: '--policy model.onnx',
   options: ONNX_CLI_OPTIONS,
-  claims: (a) => isOnnxPolicy(a.policy),
-  check(a) {
-    if (a.policy === ONNX_PREFIX) return `--policy ${ONNX_PREFIX} needs a file: --policy ${ONNX_PREFIX}path/to/model.onnx`;
+  prefix: ONNX_PREFIX,
+  isKindFile: (p) => p.toLowerCase().endsWith('.onnx'),
+  examplePath: 'path/to/model.onnx',
+  fileWhat: 'ONNX model',
+  checkFlags(a) {
     const t = a.flags?.['onnx-threads'];
     if (t !== undefined && (typeof t !== 'number' || !Number.isInteger(t) || t < 1 || t > MAX_ONNX_THREADS)) {
       return `--onnx-threads must be an integer from 1 to ${MAX_ONNX_THREADS}, got ${String(t)}`;
     }
     return null;
   },
-  prepare: prepareOnnxPolicy,
-};
+  prepareFile: prepareOnnxPolicy,
+});

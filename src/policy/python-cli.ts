@@ -4,14 +4,12 @@
  * interpreter (`--python`, else $OFQL_EVAL_PYTHON, else `python3`) runs, and that the file parses
  * and defines make_policy at top level (the bridge's --check mode: nothing of the user's runs).
  */
-import { userPath } from '../paths.js';
 import { spawnSync } from 'node:child_process';
-import { PolicyLoadError, requirePolicyFile } from './errors.js';
-import { givenFlags } from './given-flags.js';
+import { PolicyLoadError } from './errors.js';
+import { fileKind, preparedModulePolicy } from './file-kind.js';
 import { compiledPolicyModule } from './module-path.js';
 import type { PolicyArgs, PolicyKind, PreparedPolicy } from './kinds.js';
 import { pythonBridgePath, type PythonPolicyOptions } from './python-policy.js';
-import type { PolicyRef } from './types.js';
 
 export const PYTHON_PREFIX = 'py:';
 export const PYTHON_ENV_VAR = 'OFQL_EVAL_PYTHON';
@@ -26,13 +24,6 @@ export const PYTHON_CLI_OPTIONS = {
     describe: 'Python policies: give act() numpy arrays when numpy imports (default); --no-python-numpy: lists of lists',
   },
 } as const;
-
-const isPythonPolicy = (p: string | undefined): boolean => p !== undefined && (p.startsWith(PYTHON_PREFIX) || p.endsWith('.py'));
-
-/** Path of the compiled worker-side module. */
-function pythonPolicyModulePath(): string {
-  return compiledPolicyModule(import.meta.url, 'python-policy.js', 'Python policy');
-}
 
 /** The interpreter a run uses: the flag, else the environment variable, else python3. */
 export function pythonInterpreter(flag: unknown): string {
@@ -67,31 +58,25 @@ export function checkPythonPolicyFile(label: string, python: string, file: strin
   return answer;
 }
 
-async function preparePythonPolicy(a: PolicyArgs, cwd: string): Promise<PreparedPolicy> {
-  const label = a.policy!;
-  const given = label.startsWith(PYTHON_PREFIX) ? label.slice(PYTHON_PREFIX.length) : label;
-  const file = userPath(given, cwd);
-  requirePolicyFile(label, file, 'Python policy file');
+/** Check that the interpreter runs and the file defines make_policy. */
+async function preparePythonPolicy(a: PolicyArgs, file: string): Promise<PreparedPolicy> {
   const flags = a.flags ?? {};
   const python = pythonInterpreter(flags.python);
-  checkPythonPolicyFile(label, python, file);
-  const options: PythonPolicyOptions = { file, python, numpy: flags['python-numpy'] !== false, label };
-  const ref: PolicyRef = { kind: 'module', spec: label, path: pythonPolicyModulePath(), options: { ...options } };
-  const used = givenFlags(PYTHON_CLI_OPTIONS, flags);
-  return { kind: 'python', ref, env: a.env, flags: used };
+  checkPythonPolicyFile(a.policy!, python, file);
+  const options: PythonPolicyOptions = { file, python, numpy: flags['python-numpy'] !== false, label: a.policy! };
+  return preparedModulePolicy(pythonKind, a, compiledPolicyModule(import.meta.url, 'python-policy.js', 'Python policy'), options);
 }
 
 /** `--policy py:policy.py` or `--policy policy.py`. */
-export const pythonKind: PolicyKind = {
+export const pythonKind: PolicyKind = fileKind({
   name: 'python',
   label: 'Python policies',
   selectedBy: '--policy py:policy.py',
   options: PYTHON_CLI_OPTIONS,
-  claims: (a) => isPythonPolicy(a.policy),
-  check(a) {
-    if (a.policy === PYTHON_PREFIX) return `--policy ${PYTHON_PREFIX} needs a file: --policy ${PYTHON_PREFIX}path/to/policy.py`;
-    if (a.flags?.python === '') return '--python needs an interpreter path';
-    return null;
-  },
-  prepare: preparePythonPolicy,
-};
+  prefix: PYTHON_PREFIX,
+  isKindFile: (p) => p.endsWith('.py'),
+  examplePath: 'path/to/policy.py',
+  fileWhat: 'Python policy file',
+  checkFlags: (a) => (a.flags?.python === '' ? '--python needs an interpreter path' : null),
+  prepareFile: preparePythonPolicy,
+});
