@@ -47,14 +47,15 @@ function median(xs: number[]): number {
   return a.length % 2 ? a[m]! : (a[m - 1]! + a[m]!) / 2;
 }
 
-export function randomBatch(rng: Rng, B: number, obsDim: number, actDim: number): TransitionBatch {
+/** A batch of standard-normal states and rewards, uniform actions, and episode ends with probability `doneProb`. */
+export function randomBatch(rng: Rng, B: number, obsDim: number, actDim: number, doneProb = 0.01): TransitionBatch {
   const n = (k: number) => Float32Array.from({ length: k }, () => rng.normal());
   return {
     states: n(B * obsDim),
     actions: Float32Array.from({ length: B * actDim }, () => rng.uniform(-1, 1)),
     rewards: n(B),
     nextStates: n(B * obsDim),
-    notDones: Float32Array.from({ length: B }, () => (rng.random() < 0.01 ? 0 : 1)),
+    notDones: Float32Array.from({ length: B }, () => (rng.random() < doneProb ? 0 : 1)),
   };
 }
 

@@ -107,6 +107,7 @@ interface Row {
 }
 
 async function main(): Promise<void> {
+  const loadBefore = os.loadavg()[0]!;
   const rows: Row[] = [];
   let peerInfo: PeerRun | undefined;
   for (const threads of THREADS) {
@@ -141,7 +142,7 @@ async function main(): Promise<void> {
   const lines = [
     '## Training step (npm run bench:train)',
     '',
-    `Measured ${when} UTC by \`npm run bench:train\` (scripts/bench-train.ts) on ${cpu}: one OFQL training step (critic + actor with the MeanFlow JVP + Adam + clipping + EMA/target updates) at batch ${cfg.batchSize}, ${cfg.depth} x ${cfg.hiddenDim} Mish MLPs, time embeddings ${cfg.timeEmbDim}, hopper dims (obs 11, act 3), ${TASK} hyper-parameters. Ours: the ONNX engine (onnxruntime ${ortVersion()} CPU, \`train --backend onnx\`, the default). Peer: the same step in PyTorch ${peerInfo?.torch ?? '?'} (scripts/peer/ofql_step.py, ${peerInfo?.blas ?? '?'}), threads = OPENBLAS_NUM_THREADS = torch threads. Median of ${ROUNDS} interleaved rounds of ${STEPS} steps.`,
+    `Measured ${when} UTC by \`npm run bench:train\` (scripts/bench-train.ts) on ${cpu}: one OFQL training step (critic + actor with the MeanFlow JVP + Adam + clipping + EMA/target updates) at batch ${cfg.batchSize}, ${cfg.depth} x ${cfg.hiddenDim} Mish MLPs, time embeddings ${cfg.timeEmbDim}, hopper dims (obs 11, act 3), ${TASK} hyper-parameters. Ours: the ONNX engine (onnxruntime ${ortVersion()} CPU, \`train --backend onnx\`, the default). Peer: the same step in PyTorch ${peerInfo?.torch ?? '?'} (scripts/peer/ofql_step.py, ${peerInfo?.blas ?? '?'}), threads = OPENBLAS_NUM_THREADS = torch threads. Median of ${ROUNDS} interleaved rounds of ${STEPS} steps. Load average (1 min) before / after: ${loadBefore.toFixed(2)} / ${os.loadavg()[0]!.toFixed(2)}, on ${os.cpus().length} cores (other processes share the CPU; a load near the core count makes the two-thread row oversubscribed).`,
     '',
     '| threads | ours (ms/step) | PyTorch (ms/step) | ours / PyTorch |',
     '|---:|---:|---:|---:|',

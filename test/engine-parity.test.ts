@@ -12,6 +12,7 @@ import type { NamedArray } from '../src/ofql/networks.js';
 import { initBackend } from '../src/ofql/tensor-backend.js';
 import { createOfqlAgent, type OfqlAgent, type OfqlMetrics, type TransitionBatch } from '../src/ofql/train-step.js';
 import { Rng } from '../src/rng.js';
+import { randomBatch } from '../scripts/bench-batch.js';
 
 const S = 5;
 const A = 2;
@@ -21,16 +22,8 @@ function config(overrides: Partial<OfqlConfig> = {}): OfqlConfig {
   return makeOfqlConfig({ obsDim: S, actDim: A }, { hiddenDim: 32, depth: 2, batchSize: B, gradNorm: 1, emaStartStep: 0, emaEvery: 1, ...overrides });
 }
 
-function batch(rng: Rng): TransitionBatch {
-  const normal = (n: number) => Float32Array.from({ length: n }, () => rng.normal());
-  return {
-    states: normal(B * S),
-    actions: Float32Array.from({ length: B * A }, () => rng.uniform(-1, 1)),
-    rewards: normal(B),
-    nextStates: normal(B * S),
-    notDones: Float32Array.from({ length: B }, () => (rng.random() < 0.1 ? 0 : 1)),
-  };
-}
+/** Episode ends in one row of ten, so the not-done mask matters in every batch. */
+const batch = (rng: Rng): TransitionBatch => randomBatch(rng, B, S, A, 0.1);
 
 const agents: OfqlAgent[] = [];
 function pair(cfg: OfqlConfig, seed = 3): [OfqlAgent, OfqlAgent] {
