@@ -24,6 +24,23 @@ export class UsageError extends RangeError {
   }
 }
 
+/** An error class a command expects, and the exit code it maps to (or a function of the error). */
+export type KnownError = readonly [new (...args: never[]) => Error, number | ((e: Error) => number)];
+
+/**
+ * The one place a command turns an expected error into "<command>: error: <message>" on stderr and
+ * an exit code. Returns false for any other error, which the caller rethrows (a bug is never
+ * reported as a bad flag).
+ */
+export function reportKnownError(command: string, err: unknown, known: readonly KnownError[], setExitCode: (code: number) => void): boolean {
+  const hit = known.find(([cls]) => err instanceof cls);
+  if (!hit) return false;
+  const e = err as Error;
+  process.stderr.write(`${command}: error: ${e.message}\n`);
+  setExitCode(typeof hit[1] === 'number' ? hit[1] : hit[1](e));
+  return true;
+}
+
 export const write = (s: string): void => {
   process.stdout.write(s);
 };

@@ -4,6 +4,7 @@
  * The model takes `obs` and `noise` (the harness fills noise from each episode's seed, exactly as
  * the checkpoint policy draws it), so both give the same actions.
  */
+import { EXIT, reportKnownError } from '../cli-errors.js';
 import type { Argv, CommandModule } from 'yargs';
 import { packageVersion } from '../package-version.js';
 import { checkOutputFile, writeOutputFile } from '../output-path.js';
@@ -57,12 +58,7 @@ export function exportOnnxCommand(setExitCode: (code: number) => void): CommandM
         process.stdout.write(`ofql-eval export-onnx: wrote ${r.out} (${r.bytes} bytes; ${r.actor} actor of step ${r.step})\n`);
         setExitCode(r.error === null ? 0 : 1);
       } catch (err) {
-        if (err instanceof CheckpointError || err instanceof OfqlConfigError) {
-          process.stderr.write(`ofql-eval export-onnx: error: ${err.message}\n`);
-          setExitCode(1);
-          return;
-        }
-        throw err;
+        if (!reportKnownError('ofql-eval export-onnx', err, [[CheckpointError, EXIT.failed], [OfqlConfigError, EXIT.failed]], setExitCode)) throw err;
       }
     },
   };

@@ -5,6 +5,7 @@
  * report.md, report.html (self-contained, SVG figures) and report.json. Without -o the Markdown
  * goes to stdout. Every input is read and checked before the bootstrap starts.
  */
+import { EXIT, reportKnownError } from '../cli-errors.js';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
@@ -127,12 +128,7 @@ export function reportCommand(setExitCode: (code: number) => void): CommandModul
         }
         setExitCode(0);
       } catch (err) {
-        if (err instanceof ReportInputError || err instanceof ResultFormatError) {
-          process.stderr.write(`ofql-eval report: error: ${err.message}\n`);
-          setExitCode(1);
-          return;
-        }
-        throw err;
+        if (!reportKnownError('ofql-eval report', err, [[ReportInputError, EXIT.failed], [ResultFormatError, EXIT.failed]], setExitCode)) throw err;
       }
     },
   };

@@ -5,7 +5,7 @@
  * command line or hyper-parameter; 130 / 143 stopped by SIGINT / SIGTERM after writing a checkpoint
  * (a second signal exits at once, without one).
  */
-import { abortOnSignals, exitCodeOfSignal } from '../cli-errors.js';
+import { EXIT, abortOnSignals, exitCodeOfSignal, reportKnownError, type KnownError } from '../cli-errors.js';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
@@ -145,6 +145,16 @@ function builder(y: Argv): Argv<TrainArgs> {
     ) as unknown as Argv<TrainArgs>;
 }
 
+/** What train reports as an error line: bad hyper-parameters are usage errors (exit 2), the rest exit 1. */
+const TRAIN_ERRORS: KnownError[] = [
+  [TrainError, (e) => ((e as TrainError).code === 'config' ? EXIT.usage : EXIT.failed)],
+  [DatasetError, EXIT.failed],
+  [CheckpointError, EXIT.failed],
+  [BackendUnavailableError, EXIT.failed],
+  [EngineDeviceError, EXIT.failed],
+  [OfqlConfigError, EXIT.usage],
+];
+
 async function handler(a: TrainArgs, setExitCode: (code: number) => void): Promise<void> {
   const controller = new AbortController();
   const stop = abortOnSignals(controller, undefined, (sig) => process.stderr.write(`\nofql-eval train: second ${sig}: exiting without a checkpoint\n`));
@@ -196,19 +206,7 @@ async function handler(a: TrainArgs, setExitCode: (code: number) => void): Promi
     }
     setExitCode(res.interrupted ? exitCodeOfSignal(stop.received()) : 0);
   } catch (err) {
-    if (
-      err instanceof TrainError ||
-      err instanceof DatasetError ||
-      err instanceof CheckpointError ||
-      err instanceof BackendUnavailableError ||
-      err instanceof EngineDeviceError ||
-      err instanceof OfqlConfigError
-    ) {
-      process.stderr.write(`ofql-eval train: error: ${err.message}\n`);
-      setExitCode(err instanceof OfqlConfigError || (err instanceof TrainError && err.code === 'config') ? 2 : 1);
-      return;
-    }
-    throw err;
+    if (!reportKnownError('ofql-eval train', err, TRAIN_ERRORS, setExitCode)) throw err;
   } finally {
     stop.dispose();
   }

@@ -2,6 +2,7 @@
  * `ofql-eval view RESULT.json [-o replay.html] [--env ID]`: a self-contained page that replays the
  * episodes a run recorded (`ofql-eval --record N`) with the env's MuJoCo model (src/view/*).
  */
+import { EXIT, reportKnownError, type KnownError } from '../cli-errors.js';
 import { isAbsolute, relative } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { decodeRecording } from '../../eval/recording.js';
@@ -65,17 +66,8 @@ export function viewCommand(setExitCode: (code: number) => void): CommandModule<
         if (ok) process.stderr.write(`ofql-eval view: wrote ${a.out}\n`);
         setExitCode(ok ? 0 : 1);
       } catch (err) {
-        if (err instanceof OutputPathError) {
-          process.stderr.write(`ofql-eval view: error: ${err.message}\n`);
-          setExitCode(2);
-          return;
-        }
-        if (err instanceof ResultFormatError || err instanceof RangeError) {
-          process.stderr.write(`ofql-eval view: error: ${err.message}\n`);
-          setExitCode(1);
-          return;
-        }
-        throw err;
+        const known: KnownError[] = [[OutputPathError, EXIT.usage], [ResultFormatError, EXIT.failed], [RangeError, EXIT.failed]];
+        if (!reportKnownError('ofql-eval view', err, known, setExitCode)) throw err;
       }
     },
   };

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The OFQL paper's eta grid {0.001, 0.01, 0.1, 0.3, 0.5} against behaviour cloning, 3 training seeds,
+# on medium, medium-replay and medium-expert for hopper and halfcheetah (issue 14): one
+# scripts/ofql-study.sh per task, in the order the tasks are listed. Resumable like the study
+# script: stop it at any time and start it again. On the project's 2-core machine one 30,000-step
+# run takes about 15 minutes of one core, so the grid (108 runs) is about 27 core-hours: start it
+# in the background, once per core with different --tasks, e.g.
+#   nohup bash scripts/ofql-grid.sh --tasks hopper-medium,hopper-medium-replay,hopper-medium-expert &
+#   nohup bash scripts/ofql-grid.sh --tasks halfcheetah-medium,halfcheetah-medium-replay,halfcheetah-medium-expert &
+# Extra flags (--steps, --seeds, --etas, --out, --data) go to every study.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TASKS=hopper-medium,hopper-medium-replay,hopper-medium-expert,halfcheetah-medium,halfcheetah-medium-replay,halfcheetah-medium-expert
+ETAS=0.001,0.01,0.1,0.3,0.5
+rest=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --tasks) TASKS=$2; shift 2 ;;
+    --etas) ETAS=$2; shift 2 ;;
+    *) rest+=("$1"); shift ;;
+  esac
+done
+for task in ${TASKS//,/ }; do
+  env_name=${task%%-*}
+  bash scripts/ofql-study.sh --env "$env_name" --dataset "${task#*-}" --etas "$ETAS" "${rest[@]}"
+done
