@@ -10,7 +10,8 @@
 #
 # Needs the dataset data/<env>-<dataset>-ars.hdf5 (npm run datasets) and a build (npm run build).
 # Runs go to <data>/runs/<env>-<dataset>/{ofql-eta<eta>,bc}-seed<k>; results to
-# <out>/<env>-<dataset>/<run>.json; the report to <out>/<env>-<dataset>/report/.
+# <out>/<env>-<dataset>/<run>.json; the report to <out>/<env>-<dataset>/report/, the learning
+# curves beside the critic's mean TD target and the data's MC return to .../curves.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -78,3 +79,4 @@ for n in "${names[@]}"; do
   trains+=("$RUNS/$n")
 done
 $CLI report "${results[@]}" --train "${trains[@]}" -o "$RESULTS/report"
+node dist/scripts/study-table.js "${trains[@]}" --out "$RESULTS/curves.md"
