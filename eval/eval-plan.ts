@@ -25,6 +25,7 @@ import { MAX_RECORDED_EPISODES } from './recording.js';
 import type { PolicyInfo, RetryRecord, RunSettings } from './result.js';
 import type { RunnerConfig } from './runner.js';
 import { type EpisodeRange, type Shard, chunksOfShard, episodeIndices, episodesOfShard, parseShard } from './schedule.js';
+import { OptionError } from '../src/option-error.js';
 
 /** One chunk of episodes of one environment, as handed to a worker. */
 export interface Job {
@@ -101,7 +102,7 @@ export async function planEvaluation(options: EvaluateOptions): Promise<EvalPlan
   };
 }
 
-/** The options' numbers with their defaults, each checked (RangeError naming the flag). */
+/** The options' numbers with their defaults, each checked (OptionError naming the flag). */
 function checkedLimits(o: EvaluateOptions): Limits {
   const episodes = o.episodes ?? DEFAULT_EPISODES;
   checkInt(episodes, 'episodes', 1);
@@ -122,7 +123,7 @@ function checkedLimits(o: EvaluateOptions): Limits {
   checkTimeoutMs(policyLoadTimeoutMs, 'policy load timeout', '--policy-load-timeout');
   const record = o.record ?? 0;
   checkInt(record, 'record', 0);
-  if (record > MAX_RECORDED_EPISODES) throw new RangeError(`--record keeps at most ${MAX_RECORDED_EPISODES} episodes per env, got ${record}`);
+  if (record > MAX_RECORDED_EPISODES) throw new OptionError(`--record keeps at most ${MAX_RECORDED_EPISODES} episodes per env, got ${record}`);
   const shard = typeof o.shard === 'string' ? parseShard(o.shard) : (o.shard ?? null);
   if (shard) parseShard(`${shard.index}/${shard.count}`);
   return { episodes, seed, batchSize, chunkSize, maxEpisodeSteps, policyTimeoutMs, policyLoadTimeoutMs, record, shard };
@@ -207,12 +208,12 @@ function runnerConfig(envId: string, l: Limits, policy: RunPolicy): RunnerConfig
 }
 
 function checkTimeoutMs(ms: number, what: string, flag: string): void {
-  if (!(Number.isFinite(ms) && ms >= 0)) throw new RangeError(`${what} must be a non-negative number of ms, got ${String(ms)}`);
+  if (!(Number.isFinite(ms) && ms >= 0)) throw new OptionError(`${what} must be a non-negative number of ms, got ${String(ms)}`);
   checkAtMost(ms, MAX_TIMEOUT_MS, flag, 'ms', TIMER_LIMIT);
 }
 
 function checkInt(v: unknown, what: string, min: number): void {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
-    throw new RangeError(`${what} must be an integer >= ${min}, got ${String(v)}`);
+    throw new OptionError(`${what} must be an integer >= ${min}, got ${String(v)}`);
   }
 }

@@ -14,6 +14,7 @@ import type { LocomotionEnv } from '../envs/locomotion-env.js';
 import { seededEpisodes, type EpisodeEnd, type RolloutHooks } from '../src/batched-rollout.js';
 import { LoadedRollout } from '../src/loaded-rollout.js';
 import { makeEnvsWithPolicy, type EnvsWithPolicyConfig } from '../src/policy/load.js';
+import { OptionError } from '../src/option-error.js';
 
 /** Evaluation's runner settings: the slots and policy (src/policy/load.ts), with a per-act-call limit. */
 export interface RunnerConfig extends EnvsWithPolicyConfig {
@@ -141,7 +142,7 @@ export class EpisodeRunner extends LoadedRollout<RunnerConfig> {
   /** Build the B environments (sharing one compiled model) and load the policy once. */
   static async create(config: RunnerConfig): Promise<EpisodeRunner> {
     if (!Number.isSafeInteger(config.batchSize) || config.batchSize < 1) {
-      throw new RangeError(`batchSize must be a positive integer, got ${String(config.batchSize)}`);
+      throw new OptionError(`batchSize must be a positive integer, got ${String(config.batchSize)}`);
     }
     const { envs, policy } = await makeEnvsWithPolicy(config);
     return new EpisodeRunner(config, envs, policy);

@@ -9,6 +9,7 @@
  * Chunks shrink towards the end of the run (sizes ..., C, C, ..., 3, 3, 2, 2, 1, 1) so the
  * last pieces of work handed out dynamically are small and workers finish together.
  */
+import { OptionError } from '../src/option-error.js';
 
 /** Half-open episode index range [start, end). */
 export interface EpisodeRange {
@@ -46,12 +47,12 @@ export interface Shard {
 /** Parse `i/n` (0 <= i < n). */
 export function parseShard(text: string): Shard {
   const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
-  if (!m) throw new RangeError(`--shard must look like i/n with 0 <= i < n (e.g. 0/4), got '${text}'`);
+  if (!m) throw new OptionError(`--shard must look like i/n with 0 <= i < n (e.g. 0/4), got '${text}'`);
   const index = Number(m[1]);
   const count = Number(m[2]);
-  if (!Number.isSafeInteger(count) || count < 1) throw new RangeError(`--shard: n must be at least 1, got '${text}'`);
+  if (!Number.isSafeInteger(count) || count < 1) throw new OptionError(`--shard: n must be at least 1, got '${text}'`);
   if (!Number.isSafeInteger(index) || index >= count) {
-    throw new RangeError(`--shard: i must be in 0..${count - 1} (shards are numbered from 0), got '${text}'`);
+    throw new OptionError(`--shard: i must be in 0..${count - 1} (shards are numbered from 0), got '${text}'`);
   }
   return { index, count };
 }
@@ -80,6 +81,6 @@ export function episodeIndices(r: EpisodeRange): number[] {
 
 function assertPositiveInt(v: number, what: string, allowZero = false): void {
   if (!Number.isSafeInteger(v) || v < (allowZero ? 0 : 1)) {
-    throw new RangeError(`${what} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got ${String(v)}`);
+    throw new OptionError(`${what} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got ${String(v)}`);
   }
 }

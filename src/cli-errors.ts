@@ -2,6 +2,9 @@
  * What every ofql-eval command shares: the exit codes, the usage error (exit 2, "Run 'ofql-eval
  * --help'"), and the two output streams (results on stdout, messages on stderr).
  */
+import { OptionError } from './option-error.js';
+
+export { OptionError };
 
 /** Exit codes of every command (README, "Exit codes"). */
 export const EXIT = {
@@ -13,11 +16,11 @@ export const EXIT = {
 } as const;
 
 /**
- * A command line no command accepts (exit 2). A RangeError, because the library's own argument
- * checks (evaluate's options, sampler settings, output paths) throw RangeErrors that the commands
- * still report as usage errors.
+ * A command line no command accepts (exit 2). An OptionError, the class of the library's own checks
+ * of user-given values (evaluate's options, sampler settings, output paths), which every command
+ * reports as a usage error; a plain RangeError is a bug and is not.
  */
-export class UsageError extends RangeError {
+export class UsageError extends OptionError {
   constructor(message: string) {
     super(message);
     this.name = 'UsageError';

@@ -15,7 +15,7 @@ import { packageVersion } from './package-version.js';
 import { MergeError } from '../eval/merge.js';
 import { ResultFormatError } from '../eval/result.js';
 import { EnvListError } from './env-list.js';
-import { EXIT, UsageError, warn } from './cli-errors.js';
+import { EXIT, OptionError, UsageError, warn } from './cli-errors.js';
 import { PolicyLoadError } from './policy/errors.js';
 import { PolicyArgsError } from './policy/kinds.js';
 import { collectCommand } from './commands/collect.js';
@@ -83,7 +83,7 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
   try {
     await parser.parseAsync();
   } catch (err) {
-    if (err instanceof UsageError || err instanceof PolicyArgsError || err instanceof EnvListError || err instanceof RangeError) {
+    if (err instanceof UsageError || err instanceof PolicyArgsError || err instanceof EnvListError || err instanceof OptionError) {
       warn(`ofql-eval: error: ${err.message}\nRun 'ofql-eval --help' for usage.`);
       return EXIT.usage;
     }

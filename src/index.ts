@@ -13,6 +13,7 @@ export {
 } from './registry.js';
 export type { Env, EnvState, StepInfo, StepResult } from '../envs/locomotion-env.js';
 export { EnvUsageError } from '../envs/locomotion-env.js';
+export { OptionError } from './option-error.js';
 export { VectorEnv, makeVectorEnv } from '../envs/vector-env.js';
 export { MujocoError, loadMujoco, mujocoVersion, mujocoPackageVersion } from './mujoco/bridge.js';
 export { Rng, deriveSeed } from './rng.js';

@@ -4,6 +4,7 @@
  * names the flag and the limit.
  */
 import { availableParallelism, totalmem } from 'node:os';
+import { OptionError } from './option-error.js';
 
 /**
  * Episodes per environment. Every episode's outcome is kept in memory and in the result JSON;
@@ -50,9 +51,9 @@ export function capWorkers(requested: number, flag: string, warn: (message: stri
   return cores;
 }
 
-/** RangeError `<flag> <value> is more than the limit of <max> <unit>` with the reason, when value > max. */
+/** OptionError `<flag> <value> is more than the limit of <max> <unit>` with the reason, when value > max. */
 export function checkAtMost(value: number, max: number, flag: string, unit: string, why: string): void {
-  if (value > max) throw new RangeError(`${flag} ${value} is more than the limit of ${max} ${unit} (${why})`);
+  if (value > max) throw new OptionError(`${flag} ${value} is more than the limit of ${max} ${unit} (${why})`);
 }
 
 /**

@@ -6,6 +6,7 @@ import type { LocomotionConfig, LocomotionEnv } from '../envs/locomotion-env.js'
 import { WALKER2D, Walker2dEnv } from '../envs/walker2d.js';
 import { assetPath, compileModelFile, loadMujoco, type MainModule, type MjModel } from './mujoco/bridge.js';
 import { D4RL_MAX_EPISODE_STEPS, type LocomotionTask, getEnvEntry, listEnvs } from './registry.js';
+import { OptionError } from './option-error.js';
 
 /** gym/D4RL episode cut (TimeLimit max_episode_steps). */
 export const DEFAULT_MAX_EPISODE_STEPS = D4RL_MAX_EPISODE_STEPS;
@@ -43,7 +44,7 @@ export async function makeEnv(id: string, options: MakeEnvOptions = {}): Promise
   }
   const maxEpisodeSteps = options.maxEpisodeSteps ?? DEFAULT_MAX_EPISODE_STEPS;
   if (!Number.isSafeInteger(maxEpisodeSteps) || maxEpisodeSteps < 1) {
-    throw new RangeError(`maxEpisodeSteps must be a positive integer, got ${String(options.maxEpisodeSteps)}`);
+    throw new OptionError(`maxEpisodeSteps must be a positive integer, got ${String(options.maxEpisodeSteps)}`);
   }
   if (options.contactForces && entry.task !== 'Ant') {
     throw new Error(`contactForces applies to Ant only, not '${id}'`);

@@ -14,9 +14,10 @@ import { closeSync, constants, accessSync, existsSync, lstatSync, mkdirSync, ope
 import { tmpdir } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { writeFileAtomic } from './atomic-write.js';
+import { OptionError } from './option-error.js';
 
-/** A destination that cannot be written (exit 2: a RangeError, which every command reports as a usage error). */
-export class OutputPathError extends RangeError {
+/** A destination that cannot be written (exit 2: an OptionError, which every command reports as a usage error). */
+export class OutputPathError extends OptionError {
   constructor(message: string) {
     super(message);
     this.name = 'OutputPathError';

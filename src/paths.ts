@@ -1,6 +1,7 @@
 /** A path the user gave (a flag, a config field), absolute against `base` (default: the working directory). */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { OptionError } from './option-error.js';
 
 export function userPath(p: string, base: string = process.cwd()): string {
   return resolve(base, p);
@@ -11,7 +12,7 @@ export function userPath(p: string, base: string = process.cwd()): string {
  * given (a plug-in may take any identifier). Empty is refused.
  */
 export function pluginCheckpoint(ckpt: string, base: string = process.cwd()): string {
-  if (ckpt.trim() === '') throw new RangeError('--ckpt is empty');
+  if (ckpt.trim() === '') throw new OptionError('--ckpt is empty');
   const abs = userPath(ckpt, base);
   return existsSync(abs) ? abs : ckpt;
 }

@@ -3,6 +3,7 @@
  * Same integer seed -> same stream on every platform and thread, which is what makes
  * episode i of a run reproducible whatever worker runs it.
  */
+import { OptionError } from './option-error.js';
 
 const TWO_POW_32 = 4294967296;
 const TWO_POW_53 = 9007199254740992;
@@ -19,7 +20,7 @@ function splitmix32(state: { s: number }): number {
 /** Check that `seed` is an integer a user can write down and reuse. */
 export function assertSeed(seed: unknown, what = 'seed'): asserts seed is number {
   if (typeof seed !== 'number' || !Number.isSafeInteger(seed) || seed < 0) {
-    throw new RangeError(`${what} must be a non-negative safe integer, got ${String(seed)}`);
+    throw new OptionError(`${what} must be a non-negative safe integer, got ${String(seed)}`);
   }
 }
 

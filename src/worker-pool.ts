@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { workerHeapLimitMb } from './limits.js';
 import { packageRoot } from './mujoco/bridge.js';
+import { OptionError } from './option-error.js';
 
 /**
  * A compiled file next to the calling module (when running from dist/), else at `distPath` under
@@ -46,7 +47,7 @@ export class WorkerPool<Task, Reply> {
   private readonly name: string;
 
   constructor(o: WorkerPoolOptions) {
-    if (!Number.isSafeInteger(o.workers) || o.workers < 1) throw new RangeError(`workers must be a positive integer, got ${String(o.workers)}`);
+    if (!Number.isSafeInteger(o.workers) || o.workers < 1) throw new OptionError(`workers must be a positive integer, got ${String(o.workers)}`);
     this.workers = o.workers;
     this.name = o.name;
     this.heapLimitMb = o.heapLimitMb ?? workerHeapLimitMb(o.workers);

@@ -10,6 +10,7 @@ import { readCheckpointDir, writeCheckpointDir, type CheckpointConfig } from '..
 import type { TensorInput } from '../../src/checkpoint/safetensors.js';
 import { OFQL_CHECKPOINT_FORMAT } from '../../src/checkpoint/checkpoint-dir.js';
 import { Rng, assertSeed } from '../../src/rng.js';
+import { OptionError } from '../../src/option-error.js';
 
 /** Tensor-name prefixes of the two actors (src/ofql/networks.ts actorNamedParams). */
 const ACTOR_PREFIXES = ['actor.', 'ema_actor.'] as const;
@@ -30,7 +31,7 @@ export interface DegradeReport {
 
 /** Write a degraded copy of the OFQL checkpoint `source` to `target` (atomically; no optimizer state). */
 export async function degradeOfqlCheckpoint(source: string, target: string, o: DegradeOptions): Promise<DegradeReport> {
-  if (!(Number.isFinite(o.scale) && o.scale > 0)) throw new RangeError(`degrade: scale must be a finite number > 0, got ${o.scale}`);
+  if (!(Number.isFinite(o.scale) && o.scale > 0)) throw new OptionError(`degrade: scale must be a finite number > 0, got ${o.scale}`);
   assertSeed(o.seed);
   if (resolve(source) === resolve(target)) throw new Error(`degrade: target ${target} is the source checkpoint`);
   const ckpt = await readCheckpointDir(source, { format: OFQL_CHECKPOINT_FORMAT, loadOptimizer: false });

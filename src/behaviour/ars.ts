@@ -28,6 +28,7 @@ import { deriveSeed } from '../rng.js';
 import type { LinearParams } from './linear.js';
 import { RunningStat } from './running-stat.js';
 import { directionNoise, type RolloutOutcome, type RolloutSettings, type RolloutSpec } from './rollout.js';
+import { OptionError } from '../option-error.js';
 
 export type ArsFamily = 'hopper' | 'halfcheetah' | 'walker2d' | 'ant';
 
@@ -165,9 +166,9 @@ export class ArsTrainer {
 
   constructor(options: ArsOptions, executor: RolloutExecutor, resume?: ArsSnapshot) {
     const { observationSize: O, actionSize: A, directions, top, alpha, nu } = options;
-    if (!(Number.isInteger(directions) && directions >= 1)) throw new RangeError(`ARS: directions must be a positive integer, got ${directions}`);
-    if (!(Number.isInteger(top) && top >= 1 && top <= directions)) throw new RangeError(`ARS: top must be an integer in 1..${directions}, got ${top}`);
-    if (!(alpha > 0) || !(nu > 0)) throw new RangeError('ARS: alpha and nu must be positive');
+    if (!(Number.isInteger(directions) && directions >= 1)) throw new OptionError(`ARS: directions must be a positive integer, got ${directions}`);
+    if (!(Number.isInteger(top) && top >= 1 && top <= directions)) throw new OptionError(`ARS: top must be an integer in 1..${directions}, got ${top}`);
+    if (!(alpha > 0) || !(nu > 0)) throw new OptionError('ARS: alpha and nu must be positive');
     this.options = { ...options };
     this.executor = executor;
     this.M = new Float64Array(O * A);

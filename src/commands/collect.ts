@@ -3,7 +3,7 @@
  * codes). The work, and the file layout it writes, is src/collect/ (`collect`).
  */
 import type { Argv, CommandModule } from 'yargs';
-import { UsageError, abortOnSignals, exitCodeOfSignal } from '../cli-errors.js';
+import { OptionError, UsageError, abortOnSignals, exitCodeOfSignal } from '../cli-errors.js';
 import { createProgressDisplay, type ProgressDisplay, type ProgressView } from '../progress.js';
 import { DEFAULT_BEHAVIOUR_WORKERS } from '../behaviour/pool.js';
 import { collect } from '../collect/collect.js';
@@ -93,7 +93,7 @@ async function runCollectCommand(a: CollectArgs): Promise<number> {
     printer.stop();
     const signalName = stop.received();
     if (signalName !== null) return exitCodeOfSignal(signalName);
-    if (err instanceof UsageError || err instanceof PolicyLoadError || err instanceof RangeError) {
+    if (err instanceof UsageError || err instanceof PolicyLoadError || err instanceof OptionError) {
       process.stderr.write(`ofql-eval collect: error: ${err.message}\nRun 'ofql-eval collect --help' for usage.\n`);
       return 2;
     }

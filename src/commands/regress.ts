@@ -19,7 +19,7 @@
 import { userPath } from '../paths.js';
 import { readFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
-import { UsageError, checkIntFlag, exitCodeOfSignal } from '../cli-errors.js';
+import { OptionError, UsageError, checkIntFlag, exitCodeOfSignal } from '../cli-errors.js';
 import {
   type BaselineDocument,
   BaselineFormatError,
@@ -61,10 +61,6 @@ export const EXIT_PASS = 0;
 export const EXIT_REGRESSION = 1;
 export const EXIT_BAD_INPUT = 2;
 
-/**
- * A bad command line found by these commands. Extends RangeError so that src/cli.ts's handler
- * (which maps RangeError to exit 2 with a usage hint) treats it as a usage error.
- */
 const out = (s: string): void => {
   process.stdout.write(s);
 };
@@ -490,7 +486,7 @@ function reportError(name: string, e: unknown, unexpected: number): number {
     e instanceof ResultFormatError ||
     e instanceof PolicyLoadError ||
     e instanceof EnvListError ||
-    e instanceof RangeError
+    e instanceof OptionError
   ) {
     err(`${name}: error: ${e.message}`);
     return EXIT_BAD_INPUT;

@@ -12,13 +12,14 @@ import { capWorkers } from '../limits.js';
 import { checkOutputDir, writeOutputReported } from '../output-path.js';
 import { type PolicyArgs, type PreparedPolicy, preparePolicy } from '../policy/kinds.js';
 import { type CliEvaluateOptions, runEvaluationForCli } from './run-evaluation.js';
+import { OptionError } from '../option-error.js';
 
 /** `--ckpt` names several checkpoints when it holds commas (split; empty entries refused). */
 export function splitCheckpoints(ckpt: string | undefined): string[] | null {
   if (ckpt === undefined || !ckpt.includes(',')) return null;
   const list = ckpt.split(',').map((c) => c.trim());
-  if (list.some((c) => c === '')) throw new RangeError(`--ckpt ${ckpt}: an empty entry in the comma-separated list`);
-  if (new Set(list).size !== list.length) throw new RangeError(`--ckpt ${ckpt}: a checkpoint is listed twice`);
+  if (list.some((c) => c === '')) throw new OptionError(`--ckpt ${ckpt}: an empty entry in the comma-separated list`);
+  if (new Set(list).size !== list.length) throw new OptionError(`--ckpt ${ckpt}: a checkpoint is listed twice`);
   return list;
 }
 
@@ -51,13 +52,13 @@ export async function runSeeds(
   for (const ckpt of ckpts) prepared.push(await preparePolicy({ ...policy, ckpt }));
   const names = prepared.map((p, i) => resultNameOf(p.ckpt?.dir ?? ckpts[i]!));
   const twin = names.find((n, i) => names.indexOf(n) !== i);
-  if (twin !== undefined) throw new RangeError(`--ckpt: two checkpoints would both write ${twin}.json; give checkpoints with different names`);
+  if (twin !== undefined) throw new OptionError(`--ckpt: two checkpoints would both write ${twin}.json; give checkpoints with different names`);
   const workers = capWorkers(base.workers ?? 1, '--workers', log);
   const pool = new EvalPool(workers);
   const docs: EvalResultDocument[] = [];
   try {
     for (const [i, p] of prepared.entries()) {
-      if (p.env === undefined) throw new RangeError(`--ckpt ${ckpts[i]}: no --env given and the checkpoint names no task`);
+      if (p.env === undefined) throw new OptionError(`--ckpt ${ckpts[i]}: no --env given and the checkpoint names no task`);
       log(`ofql-eval: checkpoint ${i + 1} of ${prepared.length}: ${p.ckpt?.dir ?? ckpts[i]}`);
       const { doc, failed, signal } = await runEvaluationForCli({ ...base, workers, env: p.env, policy: p.ref, ckpt: p.ckpt?.dir ?? ckpts[i], ckptGiven: ckpts[i], pool });
       docs.push(doc);

@@ -5,7 +5,7 @@
  * command line or hyper-parameter; 130 / 143 stopped by SIGINT / SIGTERM after writing a checkpoint
  * (a second signal exits at once, without one).
  */
-import { EXIT, abortOnSignals, exitCodeOfSignal, reportKnownError, type KnownError } from '../cli-errors.js';
+import { EXIT, UsageError, abortOnSignals, exitCodeOfSignal, reportKnownError, type KnownError } from '../cli-errors.js';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
@@ -124,10 +124,10 @@ function builder(y: Argv): Argv<TrainArgs> {
     })
     .check((a) => {
       for (const [k, v] of Object.entries(a)) {
-        if (k !== '_' && k !== '$0' && Array.isArray(v)) throw new RangeError(`--${k} was given more than once`);
+        if (k !== '_' && k !== '$0' && Array.isArray(v)) throw new UsageError(`--${k} was given more than once`);
       }
       if (a['bc-only'] && a.eta !== undefined && a.eta !== 0) {
-        throw new RangeError(`--bc-only trains without the Q term (eta = 0); drop --eta ${a.eta}`);
+        throw new UsageError(`--bc-only trains without the Q term (eta = 0); drop --eta ${a.eta}`);
       }
       return true;
     })

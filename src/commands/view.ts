@@ -66,6 +66,8 @@ export function viewCommand(setExitCode: (code: number) => void): CommandModule<
         if (ok) process.stderr.write(`ofql-eval view: wrote ${a.out}\n`);
         setExitCode(ok ? 0 : 1);
       } catch (err) {
+        // RangeError (exit 1, not a usage error): a recording that does not fit its field sizes or the
+        // env's model (eval/recording.ts fromBase64, src/view/poses.ts), as well as an OptionError.
         const known: KnownError[] = [[OutputPathError, EXIT.usage], [ResultFormatError, EXIT.failed], [RangeError, EXIT.failed]];
         if (!reportKnownError('ofql-eval view', err, known, setExitCode)) throw err;
       }

@@ -31,6 +31,7 @@ import { SyncSession, type EngineDevice, type Feeds } from './ort-session.js';
 import { actGraph, actorStepGraph, criticStepGraph, IO } from './step-graphs.js';
 import { UPDATE_IO } from './update-graph.js';
 import { actorLayers, actorLayout, criticLayers, initParams, paramShapes, type LayerSpec } from './params.js';
+import { OptionError } from '../option-error.js';
 
 export interface EngineOptions {
   /** onnxruntime intra-op threads (default 1). */
@@ -147,7 +148,7 @@ class OrtOfqlAgent extends OfqlAgentBase {
   constructor(config: OfqlConfig, seed: number, options: EngineOptions) {
     super(config, seed);
     const threads = options.threads ?? 1;
-    if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`engine threads: expected an integer >= 1, got ${threads}`);
+    if (!Number.isInteger(threads) || threads < 1) throw new OptionError(`engine threads: expected an integer >= 1, got ${threads}`);
     this.threads = threads;
     this.device = options.device ?? 'cpu';
     const cfg = this.config;

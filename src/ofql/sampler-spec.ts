@@ -3,6 +3,7 @@
  * with this before any worker starts). The samplers themselves are in samplers.ts; the NFE table
  * is docs/samplers.md.
  */
+import { OptionError } from '../option-error.js';
 
 /** Per-row network-evaluation counts, for the NFE table / tests. */
 export interface NfeCounts {
@@ -45,14 +46,14 @@ export const DQL_DEFAULT_CANDIDATES = 50;
 /** The common best-of-32 baseline (docs/reference.md §6). */
 export const BEST_OF_N_DEFAULT = 32;
 
-/** Complete a (partial) sampler description with defaults and check it; throws RangeError naming the field. */
+/** Complete a (partial) sampler description with defaults and check it; throws OptionError naming the field. */
 export function makeSamplerSpec(name: string, params: Partial<QgbsParams & { n: number }> = {}): SamplerSpec {
   const int = (field: string, v: number, min: number) => {
-    if (!Number.isSafeInteger(v) || v < min) throw new RangeError(`sampler ${name}: ${field} must be an integer >= ${min}, got ${String(v)}`);
+    if (!Number.isSafeInteger(v) || v < min) throw new OptionError(`sampler ${name}: ${field} must be an integer >= ${min}, got ${String(v)}`);
     return v;
   };
   const num = (field: string, v: number, min: number, open: boolean) => {
-    if (!Number.isFinite(v) || (open ? v <= min : v < min)) throw new RangeError(`sampler ${name}: ${field} must be a number ${open ? '>' : '>='} ${min}, got ${String(v)}`);
+    if (!Number.isFinite(v) || (open ? v <= min : v < min)) throw new OptionError(`sampler ${name}: ${field} must be a number ${open ? '>' : '>='} ${min}, got ${String(v)}`);
     return v;
   };
   switch (name) {
@@ -75,7 +76,7 @@ export function makeSamplerSpec(name: string, params: Partial<QgbsParams & { n: 
       };
     }
     default:
-      throw new RangeError(`unknown sampler '${name}'; use one of ${SAMPLER_NAMES.join(', ')}`);
+      throw new OptionError(`unknown sampler '${name}'; use one of ${SAMPLER_NAMES.join(', ')}`);
   }
 }
 

@@ -57,6 +57,7 @@ import {
   softUpdate,
   type TimePairs,
 } from './losses.js';
+import { OptionError } from '../option-error.js';
 
 type Tensor = tf.Tensor;
 
@@ -317,7 +318,7 @@ export abstract class OfqlAgentBase implements OfqlAgent {
       throw new RangeError(`act: obs must be a non-empty Float32Array with a multiple of obsDim=${S} entries`);
     }
     if (n > 1 && !this.config.trainCritic) {
-      throw new RangeError(`act: n = ${n} ranks candidates by the critic, which a behaviour-cloning agent (trainCritic = false) never trained; use n = 1`);
+      throw new OptionError(`act: n = ${n} ranks candidates by the critic, which a behaviour-cloning agent (trainCritic = false) never trained; use n = 1`);
     }
     return this.sampleActions(obs, obs.length / S, n, rng);
   }

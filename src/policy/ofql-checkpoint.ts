@@ -26,6 +26,7 @@ import type { OfqlAgent } from '../ofql/train-step.js';
 // TF-free (TF.js is imported only by the TF.js path below).
 import { checkSamplerForTorchModel, isTorchStateDictPath, readTorchOfqlModel, type TorchOfqlModel } from '../ofql/torch-state-dict.js';
 import { checkSamplerForCheckpoint, describeSampler, makeSamplerSpec, type SamplerSpec } from '../ofql/sampler-spec.js';
+import { OptionError } from '../option-error.js';
 
 /** Mixed into the episode seed so the policy's noise differs from the env's reset-noise stream (src/policy/row-rngs.ts). */
 export const OFQL_POLICY_STREAM = POLICY_NOISE_STREAM;
@@ -122,7 +123,7 @@ function checkDims(f: CheckpointFacts, spec: PolicySpec): void {
   }
 }
 
-/** The sampler spec the options describe (RangeError naming the bad field). */
+/** The sampler spec the options describe (OptionError naming the bad field). */
 export function samplerSpecFromOptions(o: OfqlPolicyOptions): SamplerSpec {
   return makeSamplerSpec(o.sampler ?? 'one-step', { n: o.n, K: o.K, B: o.B, M: o.M, SNR: o.SNR, eta: o.eta, kappa: o.kappa });
 }
@@ -200,7 +201,7 @@ export async function createOfqlCheckpointPolicy(spec: PolicySpec, options: Ofql
   const sampler = samplerSpecFromOptions(options);
   const backend = options.backend ?? defaultOfqlBackend(sampler.name);
   const problem = checkOfqlBackend(backend, sampler.name);
-  if (problem !== null) throw new RangeError(problem);
+  if (problem !== null) throw new OptionError(problem);
   return backend === 'onnx' ? createOnnxOneStepPolicy(spec, spec.ckpt, options) : createTfjsPolicy(spec, spec.ckpt, sampler, backend, options);
 }
 

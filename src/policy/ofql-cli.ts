@@ -99,7 +99,7 @@ async function prepareOfqlPolicy(a: PolicyArgs, cwd: string): Promise<PreparedPo
   }
   const options = policyOptionsOfFlags(flags);
   const { makeSamplerSpec, checkSamplerForCheckpoint } = await import('../ofql/sampler-spec.js');
-  const spec = makeSamplerSpec((options.sampler as string | undefined) ?? 'one-step', options); // RangeError on bad values (a usage error)
+  const spec = makeSamplerSpec((options.sampler as string | undefined) ?? 'one-step', options); // OptionError on bad values (a usage error)
   try {
     checkSamplerForCheckpoint(dir, trainCritic, spec.name);
   } catch (e) {

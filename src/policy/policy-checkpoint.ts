@@ -9,6 +9,7 @@ import { pluginCheckpoint } from '../paths.js';
 import { PolicyLoadError } from './errors.js';
 import { policyLabel } from './load.js';
 import type { PolicyRef } from './types.js';
+import { OptionError } from '../option-error.js';
 
 /** Does `ref`'s kind take a training run directory as its checkpoint (and record which step it read)? */
 export function takesRunDirCheckpoint(ref: PolicyRef): boolean {
@@ -28,10 +29,10 @@ export function resolveRunCheckpoint(label: string, ckpt: string, cwd: string): 
   }
 }
 
-/** `ckpt` as the workers get it (null: none given); RangeError when it is empty. */
+/** `ckpt` as the workers get it (null: none given); OptionError when it is empty. */
 export function resolvePolicyCheckpoint(ref: PolicyRef, ckpt: string | undefined, cwd: string): ResolvedCheckpointDir | null {
   if (ckpt === undefined) return null;
-  if (ckpt.trim() === '') throw new RangeError('--ckpt is empty');
+  if (ckpt.trim() === '') throw new OptionError('--ckpt is empty');
   if (takesRunDirCheckpoint(ref)) return resolveRunCheckpoint(policyLabel(ref), ckpt, cwd);
   return { given: ckpt, dir: pluginCheckpoint(ckpt, cwd), run: null, step: null, via: 'checkpoint' };
 }

@@ -53,7 +53,7 @@ async function prepareTorchPolicy(a: PolicyArgs, cwd: string): Promise<PreparedP
   // Sampler: config.json's defaults, the flags on top.
   const sampler = { ...(model.sidecar?.sampler ?? {}), ...samplerOptionsOfFlags(flags) };
   const { makeSamplerSpec } = await import('../ofql/sampler-spec.js');
-  const spec = makeSamplerSpec((sampler.sampler as string | undefined) ?? 'one-step', sampler); // RangeError on bad values (a usage error)
+  const spec = makeSamplerSpec((sampler.sampler as string | undefined) ?? 'one-step', sampler); // OptionError on bad values (a usage error)
   try {
     checkSamplerForTorchModel(model, spec.name);
   } catch (e) {

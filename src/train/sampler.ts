@@ -6,6 +6,7 @@
 import { Rng } from '../rng.js';
 import type { QLearningDataset } from '../data/index.js';
 import type { TransitionBatch } from '../ofql/index.js';
+import { OptionError } from '../option-error.js';
 
 /** DQL reward preprocessing (utils/data_sampler.py `reward_tune`). */
 export type RewardTune = 'no' | 'normalize' | 'cql_antmaze';
@@ -30,10 +31,10 @@ export function tuneRewards(rewards: Float32Array, mode: RewardTune): Float32Arr
     let ss = 0;
     for (let i = 0; i < n; i++) ss += (rewards[i]! - mean) ** 2;
     const std = n > 1 ? Math.sqrt(ss / (n - 1)) : 0;
-    if (!(std > 0)) throw new RangeError(`reward tune 'normalize': rewards have zero variance`);
+    if (!(std > 0)) throw new OptionError(`reward tune 'normalize': rewards have zero variance`);
     for (let i = 0; i < n; i++) out[i] = (rewards[i]! - mean) / std;
   } else {
-    throw new RangeError(`unknown reward tune '${String(mode)}'; use ${REWARD_TUNES.join(', ')}`);
+    throw new OptionError(`unknown reward tune '${String(mode)}'; use ${REWARD_TUNES.join(', ')}`);
   }
   return out;
 }
