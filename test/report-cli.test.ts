@@ -59,6 +59,22 @@ beforeAll(async () => {
 });
 
 describe('ofql-eval report', () => {
+  it('keeps a dot inside a run name: eta 0.01 and eta 0.1 runs are two policies, seeds of each one', () => {
+    const dotted: string[] = [];
+    for (const eta of ['0.01', '0.1']) {
+      for (const seed of [0, 1]) {
+        const file = join(tmp, `dotted-eta${eta}-seed${seed}.json`);
+        writeResultFile(file, variant(base, `/runs/hopper-medium-replay/ofql-eta${eta}-seed${seed}/step-00030000`, seed));
+        dotted.push(file);
+      }
+    }
+    const data = JSON.parse(makeReport({ files: dotted, by: 'policy', reps: 200, seed: 0, train: [] }, 'fixed').json);
+    expect(data.policies.map((p: { label: string; runs: number }) => [p.label, p.runs])).toEqual([
+      ['ofql-eta0.01', 2],
+      ['ofql-eta0.1', 2],
+    ]);
+  });
+
   it('groups seeds into policies and computes the aggregates and P(X > Y) of the run x dataset matrix', () => {
     const { json, markdown } = makeReport({ files: [...files.ofql!, ...files.bc!], by: 'policy', reps: 2000, seed: 0, train: [] }, 'fixed');
     const data = JSON.parse(json);

@@ -49,13 +49,17 @@ const TASK_WORDS = /(^|[-_.])(halfcheetah|hopper|walker2d|walker|ant|medium-repl
 /** Seed suffixes (`-seed3`, `_seed-3`) removed from names: seeds of one family share a label. */
 const SEED_WORDS = /(^|[-_.])seed[-_]?\d+(?=$|[-_.])/gi;
 const STEP_DIR = /^step-(\d+)$/;
+/** A file extension: a dot, a letter, then up to 11 letters or digits. */
+const FILE_EXTENSION = /^\.[A-Za-z][A-Za-z0-9]{0,11}$/;
 
 /** The name a checkpoint path contributes to a label: a step directory stands for its run directory. */
 function checkpointStem(ckpt: string): string {
   const base = basename(ckpt);
   const name = STEP_DIR.test(base) ? basename(dirname(ckpt)) : base;
+  // Only a file extension is dropped (actor.pth, model.safetensors); a dot inside a run name
+  // (ofql-eta0.01-seed0) is part of it, or eta 0.01 and 0.1 would share a label.
   const ext = extname(name);
-  return ext.length > 1 && ext.length <= 12 ? name.slice(0, -ext.length) : name;
+  return FILE_EXTENSION.test(ext) ? name.slice(0, -ext.length) : name;
 }
 
 /** A name without its seed words ("hopper-medium-seed2" -> "hopper-medium"). */
