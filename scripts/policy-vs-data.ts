@@ -47,9 +47,10 @@ async function main(): Promise<void> {
     const flowSteps = Number(values['flow-steps']);
     const seed = Number(values.seed);
     const oneStep: Sampler = (o, rng) => agent.act(o, 1, rng);
-    const actor = actorParamsFromNamed(agent.namedTensors(), config.evalActor === 'online' ? 'actor' : 'ema_actor', config);
+    // The flow's parameters are read only when --flow-steps asks for them.
+    const actor = flowSteps > 0 ? actorParamsFromNamed(agent.namedTensors(), config.evalActor === 'online' ? 'actor' : 'ema_actor', config) : null;
     const flow: Sampler = (o, rng) =>
-      tf.tidy(() => flowEuler(actor, tf.tensor2d(normals(rng, (o.length / S) * A), [o.length / S, A]), tf.tensor2d(o, [o.length / S, S]), flowSteps, config.maxAction).dataSync() as Float32Array);
+      tf.tidy(() => flowEuler(actor!, tf.tensor2d(normals(rng, (o.length / S) * A), [o.length / S, A]), tf.tensor2d(o, [o.length / S, S]), flowSteps, config.maxAction).dataSync() as Float32Array);
     let sq = 0;
     let sat = 0;
     let dataSat = 0;

@@ -19,7 +19,7 @@ export type TrainBackend = 'onnx' | BackendName;
 /** Make `backend` ready; returns the factory of agents on it. `engine`: the ONNX engine's threads and device. */
 export async function agentFactory(backend: TrainBackend, engine: EngineOptions = {}): Promise<(config: OfqlConfig, seed: number) => OfqlAgent> {
   if (backend === 'onnx') {
-    probeDevice(engine.device ?? 'cpu', identityModel());
+    probeDevice(engine.device ?? 'cpu', identityModel);
     return (config, seed) => createOrtOfqlAgent(config, seed, engine);
   }
   if (engine.device !== undefined && engine.device !== 'cpu') {

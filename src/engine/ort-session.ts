@@ -116,7 +116,7 @@ export class SyncSession {
  * Start `device` once on a one-node graph, so that a device that cannot run (no WebGPU adapter)
  * is refused before a run reads its data or writes a file. Throws EngineDeviceError.
  */
-export function probeDevice(device: EngineDevice, identityModel: Uint8Array): void {
+export function probeDevice(device: EngineDevice, identityModel: () => Uint8Array): void {
   if (device === 'cpu') return;
-  new SyncSession(identityModel, 1, device).dispose();
+  new SyncSession(identityModel(), 1, device).dispose();
 }
