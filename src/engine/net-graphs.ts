@@ -4,11 +4,11 @@
  * TF.js code where rounding could differ (Mish through the sigmoid, the sinusoidal embedding),
  * checked against it in test/engine-parity.test.ts.
  *
- * Every network here is a chain "Linear, Mish, Linear, Mish, ..., Linear" (DQL's MLPs, the Q nets
- * and the time embeddings all have that shape), so one forward (keeping what the backward pass
- * needs), one backward and one tangent function serve all of them:
+ * Every network here is a chain "Linear, act, Linear, act, ..., Linear" (DQL's Mish MLPs, the Q
+ * nets, the time embeddings, and SAC's ReLU nets in src/sac/ all have that shape), so one forward
+ * (keeping what the backward pass needs), one backward and one tangent function serve all of them:
  *   Linear  h = x W + b      backward: dW = x^T dh, db = sum_rows dh, dx = dh W^T;  tangent: dh = dx W
- *   Mish    y = mish(h)      backward and tangent: multiply by mish'(h)
+ *   act     y = act(h)       backward and tangent: multiply by act'(h)  (Mish, or ReLU: 1 where h > 0)
  */
 import type { GraphBuilder } from './graph.js';
 import { sinusoidalFrequencies } from '../ofql/networks.js';
@@ -35,6 +35,9 @@ export interface ActorRef {
 /** Parameter gradients by parameter name (`<layer>.weight` / `<layer>.bias`), summed over uses. */
 export type Grads = Map<string, string>;
 
+/** The hidden activation of a chain. */
+export type Activation = 'mish' | 'relu';
+
 interface MishParts {
   h: string;
   s: string;
@@ -45,8 +48,8 @@ interface MishParts {
 export interface ChainTape {
   /** Input of each layer. */
   inputs: string[];
-  /** Mish parts after every layer but the last. */
-  mish: MishParts[];
+  /** act'(h) after layer i (every layer but the last); built on first use, once. */
+  prime(i: number): string;
   out: string;
 }
 
@@ -66,10 +69,20 @@ function mishPrime(g: GraphBuilder, p: MishParts): string {
   return g.add(p.th, g.mul(g.mul(p.h, p.s), g.sub(g.scalar(1), g.square(p.th))));
 }
 
-/** Forward pass of a Linear/Mish chain, keeping its tape. */
-export function chainForward(g: GraphBuilder, layers: readonly LinearRef[], x: string): ChainTape {
+/** The activation of h, and a builder of its derivative there. */
+function activate(g: GraphBuilder, h: string, activation: Activation): { y: string; prime: () => string } {
+  if (activation === 'relu') {
+    const y = g.op('Relu', [h]);
+    return { y, prime: () => g.op('Cast', [g.op('Greater', [h, g.scalar(0)])], { to: { int: 1 } }) };
+  }
+  const m = mish(g, h);
+  return { y: m.y, prime: () => mishPrime(g, m.parts) };
+}
+
+/** Forward pass of a Linear/activation chain, keeping its tape. */
+export function chainForward(g: GraphBuilder, layers: readonly LinearRef[], x: string, activation: Activation = 'mish'): ChainTape {
   const inputs: string[] = [];
-  const parts: MishParts[] = [];
+  const builders: Array<() => string> = [];
   let cur = x;
   layers.forEach((l, i) => {
     inputs.push(cur);
@@ -78,11 +91,12 @@ export function chainForward(g: GraphBuilder, layers: readonly LinearRef[], x: s
       cur = h;
       return;
     }
-    const m = mish(g, h);
-    parts.push(m.parts);
-    cur = m.y;
+    const a = activate(g, h, activation);
+    builders.push(a.prime);
+    cur = a.y;
   });
-  return { inputs, mish: parts, out: cur };
+  const primes: string[] = [];
+  return { inputs, out: cur, prime: (i) => (primes[i] ??= builders[i]!()) };
 }
 
 function accumulate(g: GraphBuilder, grads: Grads, name: string, value: string): void {
@@ -105,7 +119,7 @@ export function chainBackward(g: GraphBuilder, layers: readonly LinearRef[], tap
       accumulate(g, grads, `${l.name}.bias`, g.reduceSum(dh, [0]));
     }
     if (i === 0) break;
-    dh = g.mul(g.gemm(dh, l.weight, { transB: true }), mishPrime(g, tape.mish[i - 1]!));
+    dh = g.mul(g.gemm(dh, l.weight, { transB: true }), tape.prime(i - 1));
   }
   return dh;
 }
@@ -120,7 +134,7 @@ export function chainTangent(g: GraphBuilder, layers: readonly LinearRef[], tape
   let d = dx;
   layers.forEach((l, i) => {
     d = g.gemm(d, l.weight);
-    if (i < layers.length - 1) d = g.mul(mishPrime(g, tape.mish[i]!), d);
+    if (i < layers.length - 1) d = g.mul(tape.prime(i), d);
   });
   return d;
 }

@@ -41,20 +41,25 @@ export function actorLayout(d: Dims, prefix: string): ActorLayout {
   return { tEmbed: embed('t_embed'), rEmbed: embed('r_embed'), trunk };
 }
 
-/** One Q net's layers under `prefix` (e.g. `critic.q1_model`): <prefix>.0, .2, .4, .6. */
-export function qLayout(d: Dims, prefix: string): LayerSpec[] {
+/** An MLP's layers under `prefix` (PyTorch Sequential numbering): <prefix>.0, .2, ..., .<2 depth>. */
+export function mlpLayout(prefix: string, inDim: number, hiddenDim: number, depth: number, outDim: number): LayerSpec[] {
   const layers: LayerSpec[] = [];
-  let fanIn = d.obsDim + d.actDim;
-  for (let i = 0; i < d.depth; i++) {
-    layers.push({ name: `${prefix}.${2 * i}`, inDim: fanIn, outDim: d.hiddenDim });
-    fanIn = d.hiddenDim;
+  let fanIn = inDim;
+  for (let i = 0; i < depth; i++) {
+    layers.push({ name: `${prefix}.${2 * i}`, inDim: fanIn, outDim: hiddenDim });
+    fanIn = hiddenDim;
   }
-  layers.push({ name: `${prefix}.${2 * d.depth}`, inDim: d.hiddenDim, outDim: 1 });
+  layers.push({ name: `${prefix}.${2 * depth}`, inDim: hiddenDim, outDim });
   return layers;
 }
 
+/** One Q net's layers under `prefix` (e.g. `critic.q1_model`): <prefix>.0, .2, .4, .6. */
+export function qLayout(d: Pick<Dims, 'obsDim' | 'actDim' | 'hiddenDim' | 'depth'>, prefix: string): LayerSpec[] {
+  return mlpLayout(prefix, d.obsDim + d.actDim, d.hiddenDim, d.depth, 1);
+}
+
 export const actorLayers = (a: ActorLayout): LayerSpec[] => [...a.tEmbed, ...a.rEmbed, ...a.trunk];
-export const criticLayers = (d: Dims, prefix: string): LayerSpec[] => [...qLayout(d, `${prefix}.q1_model`), ...qLayout(d, `${prefix}.q2_model`)];
+export const criticLayers = (d: Pick<Dims, 'obsDim' | 'actDim' | 'hiddenDim' | 'depth'>, prefix: string): LayerSpec[] => [...qLayout(d, `${prefix}.q1_model`), ...qLayout(d, `${prefix}.q2_model`)];
 
 /** [name, shape] of every parameter of `layers`, weight before bias (the checkpoint order). */
 export function paramShapes(layers: readonly LayerSpec[]): Array<[string, number[]]> {

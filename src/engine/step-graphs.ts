@@ -48,7 +48,7 @@ export const IO = {
   policy: 'policy',
 } as const;
 
-function paramInputs(g: GraphBuilder, layers: readonly LayerSpec[], namePrefix: string, inputPrefix: string): void {
+export function paramInputs(g: GraphBuilder, layers: readonly LayerSpec[], namePrefix: string, inputPrefix: string): void {
   for (const [name, shape] of paramShapes(layers)) g.input(`${inputPrefix}${name.slice(namePrefix.length)}`, shape);
 }
 

@@ -1,0 +1,281 @@
+/**
+ * Online SAC on one of the project's MuJoCo envs, to make behaviour policies and datasets the way
+ * D4RL made theirs (docs/sac.md). Reads top to bottom:
+ *   1. one env slot on the batched rollout loop (src/batched-rollout.ts), played by the exploring
+ *      policy: uniform random actions for the first `randomSteps` steps, then a ~ pi(.|s);
+ *   2. each transition goes to the replay buffer and to the run's experience log (replay.hdf5);
+ *   3. after each env step past the warm-up, `updatesPerStep` gradient steps on minibatches;
+ *   4. every `evalEvery` steps, `evalEpisodes` episodes of the deterministic policy tanh(mean) on
+ *      fixed seeds, and every `snapshotEvery` steps a policy snapshot (the actor alone) in step-N/;
+ *   5. at the end (or when stopped) the final checkpoint, the experience log and a summary.
+ *
+ * Determinism: every draw comes from generators seeded from the run seed (exploration, minibatch
+ * indices, the agent's noise), the env episodes are reset with deriveSeed(seed, i); so one seed
+ * gives one run. Updates use one onnxruntime thread by default; the rollout is in-process,
+ * because the gradient steps take ~95 % of the time (docs/sac.md), not the env.
+ */
+import { appendFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { VectorEnv } from '../../envs/vector-env.js';
+import type { LocomotionEnv } from '../../envs/locomotion-env.js';
+import { BatchedRollout, seededEpisodes, type EpisodePlan } from '../batched-rollout.js';
+import { writeCheckpointDir } from '../checkpoint/checkpoint-dir.js';
+import type { TensorInput } from '../checkpoint/safetensors.js';
+import type { NamedArray } from '../ofql/networks.js';
+import { writeFileAtomic } from '../atomic-write.js';
+import { makeEnv } from '../make-env.js';
+import { packageVersion } from '../package-version.js';
+import type { Policy } from '../policy/types.js';
+import { normalizedScore } from '../registry.js';
+import { Rng, deriveSeed } from '../rng.js';
+import { SacAgent, type SacMetrics } from './agent.js';
+import { makeSacConfig, type SacConfig } from './config.js';
+import { ExperienceLog } from './experience-log.js';
+import { ReplayBuffer } from './replay-buffer.js';
+import { sacPolicyGraph } from './graphs.js';
+
+export const SAC_CHECKPOINT_FORMAT = 'ofql-eval/sac';
+export const SAC_CHECKPOINT_FORMAT_VERSION = 1;
+/** The ONNX policies in every SAC checkpoint directory. */
+export const SAC_POLICY_FILES = { sampled: 'policy.onnx', mean: 'policy-mean.onnx' } as const;
+export const SAC_RUN_FILES = { metrics: 'metrics.jsonl', experience: 'replay.hdf5', summary: 'summary.json', final: 'final' } as const;
+
+/** Generators of a run, mixed into its seed. */
+const STREAMS = { agent: 1, explore: 2, minibatch: 3, episodes: 4, eval: 5 } as const;
+
+export interface SacRunOptions {
+  envId: string;
+  seed: number;
+  /** Environment steps. */
+  steps: number;
+  outDir: string;
+  config?: Partial<SacConfig>;
+  evalEvery: number;
+  evalEpisodes: number;
+  snapshotEvery: number;
+  logEvery: number;
+  threads?: number;
+  /** One line per log interval (progress). */
+  onLog?: (line: string) => void;
+  /** Checked after every env step: true ends the run early (what was done is kept). */
+  shouldStop?: () => boolean;
+}
+
+export interface SacEvaluation {
+  step: number;
+  meanReturn: number;
+  normalizedScore: number;
+  returns: number[];
+}
+
+export interface SacRunSummary {
+  envId: string;
+  seed: number;
+  stepsAsked: number;
+  stepsDone: number;
+  updates: number;
+  episodes: number;
+  stopped: boolean;
+  seconds: { total: number; updates: number; rollout: number; evaluation: number };
+  evaluations: SacEvaluation[];
+  config: SacConfig;
+}
+
+/** Float32 copy of the first n rows of obs (reused buffer). */
+class Obs32 {
+  private buf = new Float32Array(0);
+  of(obs: Float64Array, n: number, width: number): Float32Array {
+    if (this.buf.length < n * width) this.buf = new Float32Array(n * width);
+    const view = this.buf.subarray(0, n * width);
+    for (let i = 0; i < n * width; i++) view[i] = obs[i]!;
+    return view;
+  }
+}
+
+/** The exploring policy: uniform actions during the warm-up, then samples of pi. */
+function explorer(agent: SacAgent, rng: Rng, warmUp: () => boolean): Policy {
+  const { obsDim: O, actDim: A } = agent.config;
+  const obs32 = new Obs32();
+  const noise = new Float32Array(A);
+  const uniform = new Float32Array(A);
+  return {
+    description: 'SAC exploration',
+    act(obs: Float64Array, n: number) {
+      if (warmUp()) {
+        for (let k = 0; k < A; k++) uniform[k] = rng.uniform(-1, 1);
+        return uniform;
+      }
+      for (let k = 0; k < A; k++) noise[k] = rng.normal();
+      return agent.act(obs32.of(obs, n, O), n, noise);
+    },
+  };
+}
+
+/** The deterministic policy tanh(mean), for evaluation. */
+function greedy(agent: SacAgent): Policy {
+  const obs32 = new Obs32();
+  return { act: (obs: Float64Array, n: number) => agent.act(obs32.of(obs, n, agent.config.obsDim), n, null) };
+}
+
+/** Episodes 0, 1, 2, ... without end, episode i reset with deriveSeed(seed, i). */
+function endlessEpisodes(seed: number): EpisodePlan {
+  return { count: Infinity, index: (k) => k, seed: (i) => deriveSeed(seed, i) };
+}
+
+async function evaluateGreedy(agent: SacAgent, envs: LocomotionEnv[], seed: number, envId: string, step: number): Promise<SacEvaluation> {
+  const rollout = new BatchedRollout(new VectorEnv(envs), greedy(agent), { policyName: 'SAC (deterministic)' });
+  const returns = new Array<number>(envs.length).fill(NaN);
+  rollout.runSync(seededEpisodes([...envs.keys()], seed), { episodeEnd: (e) => void (returns[e.index] = e.return) });
+  const meanReturn = returns.reduce((a, b) => a + b, 0) / returns.length;
+  return { step, meanReturn, normalizedScore: normalizedScore(envId, meanReturn), returns };
+}
+
+/** Named float32 arrays as safetensors F32 tensors. */
+function asF32(named: Map<string, NamedArray>): Map<string, TensorInput> {
+  return new Map([...named].map(([n, a]) => [n, { dtype: 'F32', shape: a.shape, data: a.data }]));
+}
+
+/**
+ * A checkpoint directory (the actor alone, or with `full` every network) plus the policy as two
+ * ONNX models for the harness: policy.onnx samples a ~ pi(.|s) (its `noise` input), policy-mean.onnx
+ * acts with tanh(mean).
+ */
+async function writeSnapshot(dir: string, agent: SacAgent, config: ReturnType<typeof checkpointConfig>, full: boolean): Promise<void> {
+  const actor = agent.actorTensors();
+  await writeCheckpointDir(dir, { config, tensors: asF32(full ? agent.namedTensors() : actor) });
+  writeFileAtomic(join(dir, SAC_POLICY_FILES.sampled), sacPolicyGraph(agent.config, actor, true).encode(packageVersion()));
+  writeFileAtomic(join(dir, SAC_POLICY_FILES.mean), sacPolicyGraph(agent.config, actor, false).encode(packageVersion()));
+}
+
+const stepDir = (out: string, step: number) => join(out, `step-${String(step).padStart(8, '0')}`);
+
+function checkpointConfig(o: SacRunOptions, cfg: SacConfig, step: number, updates: number, evaluation: SacEvaluation | undefined) {
+  return {
+    format: SAC_CHECKPOINT_FORMAT,
+    formatVersion: SAC_CHECKPOINT_FORMAT_VERSION,
+    envId: o.envId,
+    seed: o.seed,
+    step,
+    updates,
+    sac: cfg,
+    ...(evaluation ? { evalReturn: evaluation.meanReturn, evalScore: evaluation.normalizedScore, evalStep: evaluation.step } : {}),
+    producer: `ofql-eval ${packageVersion()}`,
+  };
+}
+
+/** Refuse an output directory that already holds a run (no silent mixing of two runs). */
+function prepareOutDir(out: string): void {
+  if (existsSync(out) && readdirSync(out).length > 0) {
+    throw new Error(`SAC output directory ${out} is not empty; give a new --out (a SAC run cannot be resumed)`);
+  }
+  mkdirSync(out, { recursive: true });
+}
+
+export async function trainSac(o: SacRunOptions): Promise<SacRunSummary> {
+  const env = await makeEnv(o.envId);
+  const cfg = makeSacConfig(env.observationSize, env.actionSize, o.config);
+  prepareOutDir(o.outDir);
+  const evalEnvs = await Promise.all(Array.from({ length: o.evalEpisodes }, () => makeEnv(o.envId)));
+  const agent = new SacAgent(cfg, deriveSeed(o.seed, STREAMS.agent), { threads: o.threads });
+  const buffer = new ReplayBuffer(cfg.bufferSize, cfg.obsDim, cfg.actDim, cfg.batchSize);
+  const minibatchRng = new Rng(deriveSeed(o.seed, STREAMS.minibatch));
+  const log = await ExperienceLog.create(join(o.outDir, SAC_RUN_FILES.experience), env, env.maxEpisodeSteps, {
+    algorithm: 'SAC',
+    env_id: o.envId,
+    seed: o.seed,
+  });
+
+  let step = 0;
+  let episodes = 0;
+  let lastReturn = NaN;
+  let metrics: SacMetrics | undefined;
+  const evaluations: SacEvaluation[] = [];
+  const seconds = { total: 0, updates: 0, rollout: 0, evaluation: 0 };
+  const t0 = performance.now();
+  const vec = new VectorEnv([env]);
+  const rollout = new BatchedRollout(vec, explorer(agent, new Rng(deriveSeed(o.seed, STREAMS.explore)), () => step < cfg.randomSteps), {
+    policyName: 'SAC (exploring)',
+  });
+  // The one slot's observation before the step and its executed action, kept for afterStep.
+  const obsRow = new Float64Array(cfg.obsDim);
+  const actRow = new Float64Array(cfg.actDim);
+  rollout.begin(endlessEpisodes(deriveSeed(o.seed, STREAMS.episodes)), {
+    beforeStep: (_slot, action) => {
+      obsRow.set(vec.observations.subarray(0, cfg.obsDim));
+      actRow.set(action);
+      log.before(obsRow, actRow);
+    },
+    afterStep: (_slot, reward) => {
+      const next = vec.observations.subarray(0, cfg.obsDim);
+      const terminated = vec.terminated[0] === 1;
+      buffer.add(obsRow, actRow, reward, next, terminated);
+      log.after(reward, next, terminated, vec.running[0] === 0);
+    },
+    episodeEnd: (e) => {
+      episodes++;
+      lastReturn = e.return;
+    },
+  });
+
+  try {
+    while (step < o.steps && !o.shouldStop?.()) {
+      const tRoll = performance.now();
+      rollout.stepSync();
+      step++;
+      const tUpd = performance.now();
+      seconds.rollout += (tUpd - tRoll) / 1000;
+      if (step >= cfg.randomSteps) for (let k = 0; k < cfg.updatesPerStep; k++) metrics = agent.update(buffer.sample(minibatchRng));
+      seconds.updates += (performance.now() - tUpd) / 1000;
+      if (step % o.evalEvery === 0 || step % o.snapshotEvery === 0 || step % o.logEvery === 0) {
+        await periodic();
+      }
+    }
+  } catch (err) {
+    log.abort();
+    agent.close();
+    throw err;
+  }
+
+  async function periodic(): Promise<void> {
+    if (step % o.evalEvery === 0) {
+      const tEval = performance.now();
+      evaluations.push(await evaluateGreedy(agent, evalEnvs, deriveSeed(o.seed, STREAMS.eval), o.envId, step));
+      seconds.evaluation += (performance.now() - tEval) / 1000;
+    }
+    const latest = evaluations.at(-1);
+    if (step % o.snapshotEvery === 0) await writeSnapshot(stepDir(o.outDir, step), agent, checkpointConfig(o, cfg, step, agent.updates, latest), false);
+    if (step % o.logEvery === 0) {
+      const elapsed = (performance.now() - t0) / 1000;
+      const row = { step, updates: agent.updates, episodes, lastReturn, ...(latest?.step === step ? { evalReturn: latest.meanReturn, evalScore: latest.normalizedScore } : {}), ...metrics, elapsedS: elapsed };
+      appendFileSync(join(o.outDir, SAC_RUN_FILES.metrics), `${JSON.stringify(row)}\n`);
+      o.onLog?.(
+        `step ${step}/${o.steps} | ${(step / elapsed).toFixed(0)} steps/s | episodes ${episodes} last return ${lastReturn.toFixed(1)}` +
+          (latest ? ` | eval@${latest.step} ${latest.meanReturn.toFixed(1)} (${latest.normalizedScore.toFixed(1)})` : '') +
+          (metrics ? ` | alpha ${metrics.alpha.toPrecision(3)} q ${metrics.qMean.toFixed(1)} logpi ${metrics.logPiMean.toFixed(2)}` : ''),
+      );
+    }
+  }
+
+  // 5. The final checkpoint (all networks), the experience log, the summary.
+  const final = evaluations.at(-1)?.step === step ? evaluations.at(-1) : await evaluateGreedy(agent, evalEnvs, deriveSeed(o.seed, STREAMS.eval), o.envId, step);
+  if (final !== evaluations.at(-1)) evaluations.push(final!);
+  await writeSnapshot(join(o.outDir, SAC_RUN_FILES.final), agent, checkpointConfig(o, cfg, step, agent.updates, final), true);
+  await log.close({ steps: step });
+  agent.close();
+  seconds.total = (performance.now() - t0) / 1000;
+  const summary: SacRunSummary = {
+    envId: o.envId,
+    seed: o.seed,
+    stepsAsked: o.steps,
+    stepsDone: step,
+    updates: agent.updates,
+    episodes,
+    stopped: step < o.steps,
+    seconds,
+    evaluations,
+    config: cfg,
+  };
+  writeFileAtomic(join(o.outDir, SAC_RUN_FILES.summary), `${JSON.stringify(summary, null, 1)}\n`);
+  return summary;
+}

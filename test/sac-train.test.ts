@@ -1,0 +1,114 @@
+/**
+ * The online SAC loop (src/sac/train.ts) on hopper with small networks: what a run writes, that
+ * one seed gives one run, that the replay history is the transitions in order, and that the ONNX
+ * policies in a snapshot act exactly like the agent.
+ */
+import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import ort from 'onnxruntime-node';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readCheckpointDir } from '../src/checkpoint/checkpoint-dir.js';
+import { readD4rlFile } from '../src/data/d4rl-hdf5.js';
+import { SacAgent } from '../src/sac/agent.js';
+import type { SacConfig } from '../src/sac/config.js';
+import { SAC_CHECKPOINT_FORMAT, SAC_POLICY_FILES, SAC_RUN_FILES, trainSac, type SacRunOptions } from '../src/sac/train.js';
+import { Rng } from '../src/rng.js';
+
+const root = mkdtempSync(join(tmpdir(), 'sac-train-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const STEPS = 400;
+function options(out: string, seed = 3): SacRunOptions {
+  return {
+    envId: 'hopper-medium-v2',
+    seed,
+    steps: STEPS,
+    outDir: join(root, out),
+    config: { hiddenDim: 16, batchSize: 32, randomSteps: 150, bufferSize: 1000 },
+    evalEvery: 200,
+    evalEpisodes: 2,
+    snapshotEvery: 200,
+    logEvery: 100,
+  };
+}
+
+const metricsOf = (dir: string) => readFileSync(join(dir, SAC_RUN_FILES.metrics), 'utf8');
+
+describe('online SAC', () => {
+  it('writes snapshots, the final checkpoint, metrics, the replay history and a summary; one seed gives one run', { timeout: 120_000 }, async () => {
+    const a = await trainSac(options('a'));
+    const b = await trainSac(options('b'));
+    const c = await trainSac(options('c', 4));
+    expect(a.stepsDone).toBe(STEPS);
+    expect(a.updates).toBe(STEPS - 150 + 1);
+    expect(a.evaluations.map((e) => e.step)).toEqual([200, 400]);
+    expect(metricsOf(join(root, 'b')).replace(/"elapsedS":[\d.e+-]+/g, '')).toBe(metricsOf(join(root, 'a')).replace(/"elapsedS":[\d.e+-]+/g, ''));
+    expect(metricsOf(join(root, 'c'))).not.toBe(metricsOf(join(root, 'a')));
+
+    const finalA = await readCheckpointDir(join(root, 'a', SAC_RUN_FILES.final));
+    const finalB = await readCheckpointDir(join(root, 'b', SAC_RUN_FILES.final));
+    expect(finalA.config.format).toBe(SAC_CHECKPOINT_FORMAT);
+    for (const [name, t] of finalA.tensors) expect(Buffer.from(finalB.tensors.get(name)!.data.buffer).equals(Buffer.from(t.data.buffer))).toBe(true);
+    expect([...finalA.tensors.keys()].some((n) => n.startsWith('critic_target.'))).toBe(true);
+
+    const snap = await readCheckpointDir(join(root, 'a', 'step-00000200'));
+    expect([...snap.tensors.keys()].every((n) => n.startsWith('actor.'))).toBe(true);
+    expect(snap.config.step).toBe(200);
+    for (const f of Object.values(SAC_POLICY_FILES)) expect(existsSync(join(root, 'a', 'step-00000200', f))).toBe(true);
+    expect(JSON.parse(readFileSync(join(root, 'a', SAC_RUN_FILES.summary), 'utf8')).stepsDone).toBe(STEPS);
+  });
+
+  it('the replay history holds every transition in order, episodes cut by terminals or time-outs', { timeout: 60_000 }, async () => {
+    const d = await readD4rlFile(join(root, 'a', SAC_RUN_FILES.experience));
+    expect(d.N).toBe(STEPS);
+    const O = d.observationSize;
+    let ends = 0;
+    for (let i = 0; i < d.N - 1; i++) {
+      const end = d.terminals[i] === 1 || d.timeouts[i] === 1;
+      if (end) ends++;
+      if (!end) {
+        for (let k = 0; k < O; k++) expect(d.nextObservations![i * O + k]).toBe(d.observations[(i + 1) * O + k]);
+      }
+    }
+    expect(ends).toBeGreaterThan(3); // hopper falls often under random actions
+    expect(d.terminals[d.N - 1] === 1 || d.timeouts[d.N - 1] === 1).toBe(true); // the cut last episode
+    expect(Array.from(d.actions).every((x) => x >= -1 && x <= 1)).toBe(true);
+  });
+
+  it("a snapshot's ONNX policies act like the agent with its weights (sampled and mean)", { timeout: 60_000 }, async () => {
+    const dir = join(root, 'a', SAC_RUN_FILES.final);
+    const ckpt = await readCheckpointDir(dir);
+    const cfg = ckpt.config.sac as SacConfig;
+    const agent = new SacAgent(cfg, 0);
+    const named = new Map([...ckpt.tensors].map(([n, t]) => [n, { data: t.data as Float32Array, shape: t.shape }]));
+    agent.loadNamedTensors(named);
+    const rng = new Rng(9);
+    const n = 7;
+    const obs = Float32Array.from({ length: n * cfg.obsDim }, () => rng.normal());
+    const noise = Float32Array.from({ length: n * cfg.actDim }, () => rng.normal());
+    const run = async (file: string, feeds: Record<string, ort.Tensor>) => {
+      const s = await ort.InferenceSession.create(join(dir, file));
+      try {
+        return (await s.run(feeds)).action!.data as Float32Array;
+      } finally {
+        await s.release();
+      }
+    };
+    const obsT = new ort.Tensor('float32', obs, [n, cfg.obsDim]);
+    const sampled = await run(SAC_POLICY_FILES.sampled, { obs: obsT, noise: new ort.Tensor('float32', noise, [n, cfg.actDim]) });
+    const mean = await run(SAC_POLICY_FILES.mean, { obs: obsT });
+    const wantSampled = agent.act(obs, n, noise);
+    const wantMean = agent.act(obs, n, null);
+    for (let i = 0; i < n * cfg.actDim; i++) {
+      expect(sampled[i]).toBeCloseTo(wantSampled[i]!, 6);
+      expect(mean[i]).toBeCloseTo(wantMean[i]!, 6);
+    }
+    expect(Array.from(sampled).some((x, i) => Math.abs(x - mean[i]!) > 1e-3)).toBe(true);
+    agent.close();
+  });
+
+  it('refuses a non-empty output directory before any work', async () => {
+    await expect(trainSac(options('a'))).rejects.toThrow(/is not empty/);
+  });
+});
