@@ -18,14 +18,26 @@
  * D4RL's: it is the data the training checkpoints produce, from poor to medium, in equal shares.
  * Action noise stands in for the stochasticity of SAC's policy (D4RL sampled its actions).
  *
+ * With `--source sac` the same five datasets come from an online SAC run of this project
+ * (scripts/train-sac.ts, run directory <sac-runs>/<env>-s<sac-seed>), the way D4RL made its own:
+ *
+ * | dataset | what (SAC source) |
+ * |---|---|
+ * | medium | --steps of the snapshot whose evaluation is closest to --medium-fraction (1/3) of the final one, actions sampled from the policy (its policy.onnx; no added noise) |
+ * | expert | --steps of the final policy, actions sampled |
+ * | medium-replay | the run's replay history (replay.hdf5) up to the medium snapshot's step, as D4RL kept SAC's replay buffer |
+ * | medium-expert, random | as above |
+ *
+ * Files are then <out>/<env>-<dataset>-sac.hdf5, manifest keys <env>-<dataset>-sac.
+ *
  * Seeds: dataset kind j (random 0, medium 1, expert 2, medium-replay share k: 100 + k) collects
  * with seed deriveSeed(--seed, j), so the datasets do not share start states.
  * Files: <out>/<env>-<dataset>-ars.hdf5 (out defaults to data/, which is gitignored; they are
  * large: ~120 MB per 1M hopper rows) and <out>/datasets-manifest.json. Existing files are kept
  * unless --force.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { readLinearPolicyFile, type LinearPolicyFile } from '../src/behaviour/linear.js';
@@ -39,8 +51,11 @@ import { readD4rlFile, type MetadataValue } from '../src/data/d4rl-hdf5.js';
 import { packageRoot } from '../src/mujoco/bridge.js';
 import { normalizedScore } from '../src/registry.js';
 import { deriveSeed } from '../src/rng.js';
+import { SAC_POLICY_FILES, SAC_RUN_FILES } from '../src/sac/train.js';
 
-const ENVS = ['hopper', 'halfcheetah', 'walker2d'] as const;
+const ENVS = ['hopper', 'halfcheetah', 'walker2d', 'ant'] as const;
+const SOURCES = ['ars', 'sac'] as const;
+type Source = (typeof SOURCES)[number];
 const DATASETS = ['random', 'medium', 'expert', 'medium-replay', 'medium-expert'] as const;
 type Dataset = (typeof DATASETS)[number];
 /** Rows of D4RL's *-medium-replay-v2 files. */
@@ -48,7 +63,11 @@ const D4RL_REPLAY_ROWS: Record<string, number> = { hopper: 402_000, halfcheetah:
 
 const { values: args } = parseArgs({
   options: {
-    envs: { type: 'string', default: ENVS.join(',') },
+    envs: { type: 'string', default: 'hopper,halfcheetah,walker2d' },
+    source: { type: 'string', default: 'ars' },
+    'sac-runs': { type: 'string', default: join(packageRoot, 'data', 'sac-runs') },
+    'sac-seed': { type: 'string', default: '0' },
+    'medium-fraction': { type: 'string', default: String(1 / 3) },
     datasets: { type: 'string', default: 'medium,medium-replay,medium-expert' },
     steps: { type: 'string', default: '1000000' },
     'replay-steps': { type: 'string' },
@@ -66,7 +85,8 @@ function usage(msg?: string): never {
   if (msg) process.stderr.write(`make-datasets: error: ${msg}\n`);
   process.stderr.write(
     `usage: node dist/scripts/make-datasets.js [--envs ${ENVS.join(',')}] [--datasets ${DATASETS.join(',')}]\n` +
-      '  [--steps 1000000] [--replay-steps <n>] [--action-noise 0.1] [--seed 0] [--out data] [--behaviour-dir eval/behaviour] [--workers 2] [--force]\n',
+      '  [--steps 1000000] [--replay-steps <n>] [--action-noise 0.1] [--seed 0] [--out data] [--behaviour-dir eval/behaviour] [--workers 2] [--force]\n' +
+      `  [--source ${SOURCES.join('|')}] [--sac-runs data/sac-runs] [--sac-seed 0] [--medium-fraction 0.333]\n`,
   );
   process.exit(msg ? 2 : 0);
 }
@@ -85,12 +105,20 @@ const seed = int(args.seed, 'seed', 0);
 const workers = int(args.workers, 'workers', 1);
 const actionNoise = Number(args['action-noise']);
 if (!(actionNoise >= 0)) usage('--action-noise must be a number >= 0');
+const source = args.source as Source;
+if (!(SOURCES as readonly string[]).includes(source)) usage(`unknown --source ${String(source)}; choose from ${SOURCES.join(', ')}`);
+if (source === 'ars' && envs.includes('ant')) usage('ant has no ARS behaviour policies; use --source sac');
+const mediumFraction = Number(args['medium-fraction']);
+if (!(mediumFraction > 0 && mediumFraction < 1)) usage(`--medium-fraction must be a number in (0, 1), got ${String(args['medium-fraction'])}`);
+const sacSeed = int(args['sac-seed'], 'sac-seed', 0);
 const outDir = resolve(args.out!);
 const behaviourDir = resolve(args['behaviour-dir']!);
 mkdirSync(outDir, { recursive: true });
 
 const SEED_INDEX: Record<Exclude<Dataset, 'medium-expert' | 'medium-replay'>, number> = { random: 0, medium: 1, expert: 2 };
-const fileOf = (env: string, d: Dataset): string => join(outDir, `${env}-${d}-ars.hdf5`);
+const fileOf = (env: string, d: Dataset): string => join(outDir, `${env}-${d}-${source}.hdf5`);
+/** Manifest key (ARS keys predate the SAC source and keep their form). */
+const keyOf = (env: string, d: Dataset): string => (source === 'ars' ? `${env}-${d}` : `${env}-${d}-${source}`);
 const log = (s: string): void => {
   process.stderr.write(`[make-datasets] ${s}\n`);
 };
@@ -138,24 +166,140 @@ function policyPath(env: string, role: 'medium' | 'expert'): string {
   return p;
 }
 
+/** What collect() rolls out for a dataset kind, and the metadata line saying so. */
+function behaviourOf(env: string, d: 'random' | 'medium' | 'expert'): { policy?: string; ckpt?: string; actionNoise: number; behaviour: string } {
+  if (d === 'random') return { policy: 'random', actionNoise: 0, behaviour: 'uniform random' };
+  if (source === 'sac') {
+    const snap = sacSnapshots(env)[d];
+    return {
+      policy: join(snap.dir, SAC_POLICY_FILES.sampled),
+      actionNoise: 0,
+      behaviour: `SAC policy ${shortPath(snap.dir)} (step ${snap.step}, evaluation return ${snap.evalReturn.toFixed(1)}), actions sampled from it`,
+    };
+  }
+  return { ckpt: shortPath(policyPath(env, d)), actionNoise, behaviour: `ARS linear policy (${env}-${d}.json)` };
+}
+
+interface SacSnapshot {
+  dir: string;
+  step: number;
+  evalReturn: number;
+}
+
+const sacChoices = new Map<string, { medium: SacSnapshot; expert: SacSnapshot }>();
+
+/**
+ * The SAC run's expert (its final policy) and medium policy (the snapshot whose evaluation return
+ * is closest to --medium-fraction of the expert's; the earliest on a tie), from the returns the run
+ * recorded in each snapshot's config.json.
+ */
+function sacSnapshots(env: string): { medium: SacSnapshot; expert: SacSnapshot } {
+  const hit = sacChoices.get(env);
+  if (hit) return hit;
+  const runDir = join(resolve(args['sac-runs']!), `${env}-s${sacSeed}`);
+  if (!existsSync(join(runDir, 'final', 'config.json'))) {
+    throw new Error(`${runDir}/final is missing: run 'node dist/scripts/train-sac.js --env ${env} --seed ${sacSeed} --out ${runDir}' first (or give --sac-runs)`);
+  }
+  const read = (dir: string): SacSnapshot => {
+    const c = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { step?: unknown; evalReturn?: unknown };
+    if (typeof c.step !== 'number' || typeof c.evalReturn !== 'number') throw new Error(`${dir}/config.json: expected numbers 'step' and 'evalReturn'`);
+    return { dir, step: c.step, evalReturn: c.evalReturn };
+  };
+  const expert = read(join(runDir, 'final'));
+  const snapshots = readdirSync(runDir)
+    .filter((n) => /^step-\d+$/.test(n))
+    .sort()
+    .map((n) => read(join(runDir, n)));
+  if (snapshots.length === 0) throw new Error(`${runDir}: no step-N/ snapshots`);
+  const goal = mediumFraction * expert.evalReturn;
+  const medium = snapshots.reduce((best, s) => (Math.abs(s.evalReturn - goal) < Math.abs(best.evalReturn - goal) ? s : best));
+  log(`${env}: SAC expert ${shortPath(expert.dir)} (${expert.evalReturn.toFixed(1)}), medium ${shortPath(medium.dir)} (${medium.evalReturn.toFixed(1)}; goal ${goal.toFixed(1)})`);
+  const choice = { medium, expert };
+  sacChoices.set(env, choice);
+  return choice;
+}
+
 async function single(pool: BehaviourPool, env: string, d: 'random' | 'medium' | 'expert'): Promise<Made> {
   const out = fileOf(env, d);
   const envId = `${env}-${d}-v2`;
   const t0 = performance.now();
+  const { behaviour, ...who } = behaviourOf(env, d);
   const res = await collect({
     env: envId,
-    ...(d === 'random' ? { policy: 'random' } : { ckpt: shortPath(policyPath(env, d)) }),
+    ...who,
     cwd: packageRoot,
     steps,
-    actionNoise: d === 'random' ? 0 : actionNoise,
     seed: deriveSeed(seed, SEED_INDEX[d]),
     out,
     pool,
     onProgress: progress(`${env}-${d}`),
     progressIntervalMs: 1000,
-    metadata: { dataset: `${env}-${d}`, d4rl_analogue: envId, make_datasets_seed: seed, behaviour: d === 'random' ? 'uniform random' : `ARS linear policy (${env}-${d}.json)` },
+    metadata: { dataset: `${env}-${d}`, d4rl_analogue: envId, make_datasets_seed: seed, behaviour },
   });
   return { ...summary(env, out, res), wallSeconds: (performance.now() - t0) / 1000 };
+}
+
+/**
+ * medium-replay from a SAC run: its replay history (every transition it took, in order) up to the
+ * medium snapshot's step, the last row marked as a time-out when it is not a termination.
+ */
+async function sacMediumReplay(env: string): Promise<Made> {
+  const out = fileOf(env, 'medium-replay');
+  const t0 = performance.now();
+  const { medium } = sacSnapshots(env);
+  const history = await readD4rlFile(join(dirname(medium.dir), SAC_RUN_FILES.experience));
+  const N = Math.min(medium.step, history.N);
+  const { observationSize: O, actionSize: A } = history;
+  const { qpos, qvel, qposSize: P, qvelSize: V } = history.infos;
+  if (!qpos || !qvel || !P || !V || !history.nextObservations) throw new Error(`${history.file}: expected next_observations and infos/qpos, infos/qvel (a SAC replay history)`);
+  const timeouts = history.timeouts.slice(0, N);
+  if (N > 0 && history.terminals[N - 1] === 0) timeouts[N - 1] = 1;
+  const w = await D4rlWriter.create(out, { observationSize: O, actionSize: A, nextObservations: true, qposSize: P, qvelSize: V, infosDtype: 'float32', expectedRows: N });
+  try {
+    w.append({
+      observations: history.observations.subarray(0, N * O),
+      actions: history.actions.subarray(0, N * A),
+      rewards: history.rewards.subarray(0, N),
+      terminals: history.terminals.subarray(0, N),
+      timeouts,
+      nextObservations: history.nextObservations.subarray(0, N * O),
+      qpos: qpos.subarray(0, N * P),
+      qvel: qvel.subarray(0, N * V),
+    });
+    const returns = episodeReturns(history.rewards.subarray(0, N), history.terminals, timeouts);
+    const meanReturn = returns.length > 0 ? returns.reduce((a, b) => a + b, 0) / returns.length : NaN;
+    const meta: Record<string, MetadataValue> = {
+      algorithm: 'ofql-eval make-datasets (medium-replay, SAC)',
+      dataset: `${env}-medium-replay`,
+      d4rl_analogue: `${env}-medium-replay-v2`,
+      env_id: `${env}-medium-replay-v2`,
+      behaviour: `the replay history of SAC run ${shortPath(dirname(medium.dir))} up to step ${N} (its medium snapshot)`,
+      steps: N,
+      episodes: returns.length,
+      complete_episodes: returns.length,
+      ...(Number.isFinite(meanReturn) ? { mean_return: meanReturn } : {}),
+    };
+    for (const [k, v] of Object.entries(meta)) w.setMetadata(k, v);
+    await w.close();
+    return { ...summary(env, out, { rows: N, episodes: returns.length, meanReturn, wallSeconds: 0 }), wallSeconds: (performance.now() - t0) / 1000 };
+  } catch (err) {
+    w.abort();
+    throw err;
+  }
+}
+
+/** Undiscounted return of every episode (ended by a terminal or a time-out) of the rows. */
+function episodeReturns(rewards: ArrayLike<number>, terminals: ArrayLike<number>, timeouts: ArrayLike<number>): number[] {
+  const out: number[] = [];
+  let sum = 0;
+  for (let i = 0; i < rewards.length; i++) {
+    sum += rewards[i]!;
+    if (terminals[i] === 1 || timeouts[i] === 1) {
+      out.push(sum);
+      sum = 0;
+    }
+  }
+  return out;
 }
 
 async function mediumReplay(pool: BehaviourPool, env: string): Promise<Made> {
@@ -268,7 +412,7 @@ async function mediumExpert(env: string): Promise<Made> {
       dataset: `${env}-medium-expert`,
       d4rl_analogue: `${env}-medium-expert-v2`,
       env_id: `${env}-medium-expert-v2`,
-      behaviour: `rows 0..${m.N - 1}: ${env}-medium-ars.hdf5; rows ${m.N}..${m.N + e.N - 1}: ${env}-expert-ars.hdf5 (as D4RL's medium-expert = medium + expert)`,
+      behaviour: `rows 0..${m.N - 1}: ${basename(fileOf(env, 'medium'))}; rows ${m.N}..${m.N + e.N - 1}: ${basename(fileOf(env, 'expert'))} (as D4RL's medium-expert = medium + expert)`,
       steps: m.N + e.N,
       episodes,
       complete_episodes: complete,
@@ -313,7 +457,7 @@ async function main(): Promise<void> {
       }
       for (const d of DATASETS.filter((x) => wanted.has(x))) {
         const file = fileOf(env, d);
-        const key = `${env}-${d}`;
+        const key = keyOf(env, d);
         if (existsSync(file) && !args.force) {
           log(`${key}: ${file} exists, kept (--force to remake)`);
           const ds = await readD4rlFile(file, { nextObservations: false, infos: false });
@@ -322,7 +466,7 @@ async function main(): Promise<void> {
           continue;
         }
         log(`${key}: collecting`);
-        if (d === 'medium-replay') made[key] = await mediumReplay(pool, env);
+        if (d === 'medium-replay') made[key] = source === 'sac' ? await sacMediumReplay(env) : await mediumReplay(pool, env);
         else if (d === 'medium-expert') made[key] = await mediumExpert(env);
         else made[key] = await single(pool, env, d);
         const r = made[key];

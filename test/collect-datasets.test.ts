@@ -90,3 +90,47 @@ describe('make-datasets', () => {
     }
   });
 });
+
+describe('make-datasets --source sac', () => {
+  it('medium and expert sample the SAC snapshots, medium-replay is the run history up to the medium step', { timeout: 180_000 }, async () => {
+    const { trainSac, SAC_RUN_FILES } = await import('../src/sac/train.js');
+    const runs = join(dir, 'sac-runs');
+    await trainSac({
+      envId: 'hopper-medium-v2',
+      seed: 0,
+      steps: 600,
+      outDir: join(runs, 'hopper-s0'),
+      config: { hiddenDim: 16, batchSize: 32, randomSteps: 100, bufferSize: 1000 },
+      evalEvery: 200,
+      evalEpisodes: 2,
+      snapshotEvery: 200,
+      logEvery: 200,
+    });
+    const out = join(dir, 'sac');
+    const r = spawnSync(
+      process.execPath,
+      [SCRIPT, '--source', 'sac', '--sac-runs', runs, '--envs', 'hopper', '--datasets', 'medium-replay,medium-expert', '--steps', '800', '--out', out, '--workers', '1'],
+      { encoding: 'utf8' },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const medium = /medium (\S+)step-0*(\d+) \(/.exec(r.stderr);
+    expect(medium, r.stderr).not.toBeNull();
+    const mediumStep = Number(medium![2]);
+    const history = await readD4rlFile(join(runs, 'hopper-s0', SAC_RUN_FILES.experience));
+    const mr = await readD4rlFile(join(out, 'hopper-medium-replay-sac.hdf5'), { envId: 'hopper-medium-replay-v2' });
+    expect(mr.N).toBe(mediumStep);
+    expect(mr.observations).toEqual(history.observations.subarray(0, mediumStep * 11));
+    expect(mr.actions).toEqual(history.actions.subarray(0, mediumStep * 3));
+    expect(mr.terminals[mr.N - 1] === 1 || mr.timeouts[mr.N - 1] === 1).toBe(true);
+    const m = await readD4rlFile(join(out, 'hopper-medium-sac.hdf5'), { envId: 'hopper-medium-v2' });
+    const me = await readD4rlFile(join(out, 'hopper-medium-expert-sac.hdf5'), { envId: 'hopper-medium-expert-v2' });
+    expect([m.N, me.N]).toEqual([800, 1600]);
+    expect(String(m.metadata.behaviour)).toMatch(/SAC policy .*step-0*\d+.*actions sampled/);
+    expect(m.metadata.action_noise).toBe(0);
+    // Sampled actions: tanh of a Gaussian, strictly inside the bounds.
+    expect(Array.from(m.actions).every((x) => x > -1 && x < 1)).toBe(true);
+    for (const ds of [m, me, mr]) expect(qlearningDataset(ds).N).toBeGreaterThan(0);
+    const manifest = JSON.parse(readFileSync(join(out, 'datasets-manifest.json'), 'utf8')) as Record<string, { rows: number }>;
+    expect(manifest['hopper-medium-expert-sac'].rows).toBe(1600);
+  });
+});

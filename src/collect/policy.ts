@@ -1,6 +1,6 @@
 /**
- * Which policy a collect run rolls out: `--policy` as the evaluator names it, an OFQL checkpoint,
- * or a linear-policy JSON (ARS behaviour policies, src/behaviour/linear-policy.ts).
+ * Which policy a collect run rolls out: `--policy` as the evaluator names it (any policy kind:
+ * built-ins, plug-ins, ONNX models, Python, OFQL and PyTorch checkpoints), or a linear-policy JSON (ARS behaviour policies, src/behaviour/linear-policy.ts).
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -11,7 +11,7 @@ import { namesTrainingRun, type ResolvedCheckpointDir } from '../checkpoint/run-
 import { isTorchStateDictPath } from '../ofql/torch-state-dict.js';
 import { pluginCheckpoint } from '../paths.js';
 import { PolicyLoadError } from '../policy/errors.js';
-import { resolvePolicyRef } from '../policy/load.js';
+import { isBuiltinPolicyName } from '../policy/builtin.js';
 import { OFQL_POLICY_NAME } from '../policy/ofql-cli.js';
 import { TORCH_POLICY_NAME } from '../policy/torch-cli.js';
 import type { PolicyRef } from '../policy/types.js';
@@ -55,25 +55,22 @@ export async function resolveCollectPolicy(
   if (!isOfql && ofqlGiven.length > 0) {
     throw new UsageError(`--${ofqlGiven[0]} only applies to OFQL checkpoints (--ckpt <dir> or <actor.pth> without --policy, or --policy ofql)`);
   }
-  if (isOfql) {
-    if (ckpt === undefined) throw new UsageError('--policy ofql needs --ckpt <OFQL checkpoint directory>');
+  if (isOfql && ckpt === undefined) throw new UsageError('--policy ofql needs --ckpt <OFQL checkpoint directory>');
+  if (policy !== undefined && isBuiltinPolicyName(policy) && ckpt !== undefined) {
+    throw new PolicyLoadError(policy, `--ckpt was given, but '${policy}' is a built-in policy that takes no checkpoint`);
+  }
+  if (isOfql || policy !== undefined) {
+    // Every kind the evaluator knows (OFQL, PyTorch, ONNX, Python, plug-ins), checked before any worker starts.
     const { preparePolicy, PolicyArgsError } = await import('../policy/kinds.js');
     let prepared;
     try {
-      prepared = await preparePolicy({ policy, ckpt, env: [envId], flags: ofqlOptions }, cwd);
+      prepared = await preparePolicy({ policy, ckpt, env: [envId], flags: isOfql ? ofqlOptions : {} }, cwd);
     } catch (e) {
       if (e instanceof PolicyArgsError) throw new UsageError(e.message);
       throw e;
     }
     // The workers load the directory that was checked (a training run's step-N/, not its moving `latest`).
     return { ref: prepared.ref, ckpt: prepared.ckpt?.dir ?? ckptAbs, ckptResolved: prepared.ckpt };
-  }
-  if (policy !== undefined) {
-    const ref = resolvePolicyRef(policy, cwd);
-    if (ref.kind === 'builtin' && ckpt !== undefined) {
-      throw new PolicyLoadError(policy, `--ckpt was given, but '${policy}' is a built-in policy that takes no checkpoint`);
-    }
-    return { ref, ckpt: ckptAbs };
   }
   if (ckptAbs === undefined) throw new UsageError(NO_POLICY);
   if (!existsSync(ckptAbs)) throw new UsageError(`--ckpt ${ckpt}: no such file or directory`);
