@@ -13,13 +13,13 @@
  * runs a reference BLAS about 10x slower, which is a trap, not a peer, so the script refuses a
  * peer whose process has no OpenBLAS loaded.
  */
-import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { median, replaceSection } from './bench-report.js';
 import { randomBatch } from './bench-batch.js';
+import { runTorchPeer, type PeerRun } from './torch-peer.js';
 import { createOrtOfqlAgent } from '../src/engine/ort-agent.js';
 import { ofqlConfigForTask, type OfqlConfig } from '../src/ofql/config.js';
 import { createOfqlAgent, type OfqlAgent } from '../src/ofql/train-step.js';
@@ -66,14 +66,8 @@ function timeAgent(agent: OfqlAgent, steps: number): number {
   return (performance.now() - t0) / steps;
 }
 
-interface PeerRun {
-  ms: number[];
-  torch: string;
-  blas: string;
-}
-
 function runPeer(threads: number, steps: number): PeerRun {
-  const sizes = {
+  return runTorchPeer(args.python!, 'ofql_step.py', {
     threads,
     ...DIMS,
     batch: cfg.batchSize,
@@ -85,19 +79,7 @@ function runPeer(threads: number, steps: number): PeerRun {
     warmup: WARMUP,
     steps,
     repeats: 1,
-  };
-  const env = { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) };
-  let text: string;
-  try {
-    text = execFileSync(args.python!, [join(packageRoot, 'scripts', 'peer', 'ofql_step.py'), JSON.stringify(sizes)], { env, encoding: 'utf8' });
-  } catch (e) {
-    throw new Error(`PyTorch peer failed (${args.python} scripts/peer/ofql_step.py): ${(e as Error).message}. It needs Debian's python3-torch and libopenblas0-pthread (apt-get install python3-torch libopenblas0-pthread).`);
-  }
-  const run = JSON.parse(text.trim().split('\n').pop()!) as PeerRun;
-  if (!/openblas/i.test(run.blas)) {
-    throw new Error(`PyTorch peer runs on '${run.blas}', not OpenBLAS: Debian's torch then uses the reference BLAS (about 10x slow). apt-get install libopenblas0-pthread`);
-  }
-  return run;
+  });
 }
 
 interface Row {
