@@ -10,7 +10,7 @@
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { median, replaceSection } from './bench-report.js';
+import { median, positiveInt, replaceSection } from './bench-report.js';
 import { runTorchPeer, type PeerRun } from './torch-peer.js';
 import { packageRoot } from '../src/mujoco/bridge.js';
 import { Rng } from '../src/rng.js';
@@ -31,11 +31,6 @@ const { values: args } = parseArgs({
 if (args.help) {
   console.log('usage: npm run bench:sac [-- --rounds 3 --steps 50 --threads 1[,2] --python /usr/bin/python3 --out docs/benchmarks.md --no-write]');
   process.exit(0);
-}
-function positiveInt(flag: string, v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${flag}: expected an integer >= 1, got '${v}'`);
-  return n;
 }
 const ROUNDS = positiveInt('rounds', args.rounds!);
 const STEPS = positiveInt('steps', args.steps!);

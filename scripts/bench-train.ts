@@ -17,7 +17,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { median, replaceSection } from './bench-report.js';
+import { median, positiveInt, replaceSection } from './bench-report.js';
 import { randomBatch } from './bench-batch.js';
 import { runTorchPeer, type PeerRun } from './torch-peer.js';
 import { createOrtOfqlAgent } from '../src/engine/ort-agent.js';
@@ -43,11 +43,6 @@ const { values: args } = parseArgs({
 if (args.help) {
   console.log('usage: npm run bench:train [-- --rounds 3 --steps 20 --threads 1,2 --time-emb <n> --python /usr/bin/python3 --out docs/benchmarks.md --no-write --no-tfjs]');
   process.exit(0);
-}
-function positiveInt(flag: string, v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${flag}: expected an integer >= 1, got '${v}'`);
-  return n;
 }
 const ROUNDS = positiveInt('rounds', args.rounds!);
 const STEPS = positiveInt('steps', args.steps!);

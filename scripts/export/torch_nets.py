@@ -1,9 +1,10 @@
 """The PyTorch building blocks that the export, fixture and peer scripts share (DQL's modules).
 
 Imported by scripts/export/to_onnx.py and scripts/export/make-torch-fixtures.py (same folder) and
-by scripts/peer/ofql_step.py (through a path relative to that file, so it runs standalone).
+by scripts/peer/ofql_step.py and sac_step.py (through a path relative to those files, so they run standalone).
 """
 import math
+import os
 
 import torch
 import torch.nn as nn
@@ -24,13 +25,13 @@ class SinusoidalPosEmb(nn.Module):
         return torch.cat((emb.sin(), emb.cos()), dim=-1)
 
 
-def mlp(sizes):
-    """Linear layers of the given sizes with Mish between them (none after the last)."""
+def mlp(sizes, activation=nn.Mish):
+    """Linear layers of the given sizes with `activation` (DQL: Mish) between them (none after the last)."""
     layers = []
     for i in range(len(sizes) - 1):
         layers.append(nn.Linear(sizes[i], sizes[i + 1]))
         if i < len(sizes) - 2:
-            layers.append(nn.Mish())
+            layers.append(activation())
     return nn.Sequential(*layers)
 
 
@@ -45,3 +46,11 @@ class TwinCritic(nn.Module):
     def forward(self, s, a):
         x = torch.cat([s, a], dim=1)
         return self.q1_model(x), self.q2_model(x)
+
+
+def loaded_blas():
+    """The BLAS library this process mapped (after a matmul), to tell OpenBLAS from the reference BLAS."""
+    torch.randn(64, 64) @ torch.randn(64, 64)
+    with open("/proc/self/maps") as f:
+        paths = {line.split()[-1] for line in f if "blas" in line.lower()}
+    return ", ".join(sorted(os.path.realpath(p) for p in paths)) or "unknown"

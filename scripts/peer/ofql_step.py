@@ -21,7 +21,7 @@ import torch.autograd.forward_ad as fwAD
 
 # The shared modules (scripts/export/torch_nets.py), found from this file so that it runs from anywhere.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "export"))
-from torch_nets import SinusoidalPosEmb, TwinCritic as Critic, mlp  # noqa: E402
+from torch_nets import SinusoidalPosEmb, TwinCritic as Critic, loaded_blas, mlp  # noqa: E402
 
 
 class Actor(nn.Module):
@@ -33,14 +33,6 @@ class Actor(nn.Module):
 
     def forward(self, at, r, t, s):
         return self.net(torch.cat([at, self.t_embed(t), self.r_embed(r), s], dim=1))
-
-
-def loaded_blas():
-    """The BLAS library this process mapped (after a matmul), to tell OpenBLAS from the reference BLAS."""
-    torch.randn(64, 64) @ torch.randn(64, 64)
-    with open("/proc/self/maps") as f:
-        paths = {line.split()[-1] for line in f if "blas" in line.lower()}
-    return ", ".join(sorted(os.path.realpath(p) for p in paths)) or "unknown"
 
 
 def main():

@@ -19,13 +19,13 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
+# The shared modules (scripts/export/torch_nets.py), found from this file so that it runs from anywhere.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "export"))
+from torch_nets import loaded_blas, mlp  # noqa: E402
+
+
 def relu_mlp(sizes):
-    layers = []
-    for i in range(len(sizes) - 1):
-        layers.append(nn.Linear(sizes[i], sizes[i + 1]))
-        if i < len(sizes) - 2:
-            layers.append(nn.ReLU())
-    return nn.Sequential(*layers)
+    return mlp(sizes, nn.ReLU)
 
 
 class Twin(nn.Module):
@@ -49,14 +49,6 @@ def sample(actor, s, a_dim):
     log_pi = (-0.5 * eps.pow(2) - log_std - 0.5 * math.log(2 * math.pi)).sum(1, keepdim=True)
     log_pi = log_pi - (2 * (math.log(2) - u - F.softplus(-2 * u))).sum(1, keepdim=True)
     return a, log_pi
-
-
-def loaded_blas():
-    """The BLAS library this process mapped (after a matmul), to tell OpenBLAS from the reference BLAS."""
-    torch.randn(64, 64) @ torch.randn(64, 64)
-    with open("/proc/self/maps") as f:
-        paths = {line.split()[-1] for line in f if "blas" in line.lower()}
-    return ", ".join(sorted(os.path.realpath(p) for p in paths)) or "unknown"
 
 
 def main():
