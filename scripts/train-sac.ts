@@ -11,10 +11,9 @@
 import { parseFlags, exitOnHelp, intFlag, usageFail, type FlagValues } from './script-args.js';
 import { SAC_DEFAULTS, SAC_PARAMS, type SacConfig } from '../src/sac/config.js';
 import { trainSac } from '../src/sac/train.js';
-import { UnknownEnvError } from '../src/registry.js';
 
 const RUN_FLAGS = {
-  env: 'Environment family (hopper, halfcheetah, walker2d, ant) or a D4RL id',
+  env: 'Environment: hopper, halfcheetah, walker2d or ant',
   steps: 'Environment steps (default 1000000)',
   seed: 'Run seed (default 0)',
   out: 'Output directory (must be new or empty)',
@@ -57,9 +56,10 @@ function sacOverrides(v: FlagValues): Partial<SacConfig> {
   return out as Partial<SacConfig>;
 }
 
+const FAMILIES = ['hopper', 'halfcheetah', 'walker2d', 'ant'];
 const family = String(values.env ?? '');
-if (!family) fail('give --env (hopper, halfcheetah, walker2d or ant)');
-const envId = family.includes('-') ? family : `${family}-medium-v2`;
+if (!FAMILIES.includes(family)) fail(`--env must be one of ${FAMILIES.join(', ')}, got '${family}'`);
+const envId = `${family}-medium-v2`;
 if (!values.out) fail('give --out <new directory>');
 let stop = false;
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
@@ -91,6 +91,6 @@ try {
       `evaluation ${summary.seconds.evaluation.toFixed(0)} s); last evaluation ${last?.meanReturn.toFixed(1)} (${last?.normalizedScore.toFixed(1)} normalised)\n`,
   );
 } catch (err) {
-  if (err instanceof RangeError || err instanceof UnknownEnvError || (err instanceof Error && /is not empty/.test(err.message))) fail((err as Error).message);
+  if (err instanceof RangeError || (err instanceof Error && /is not empty/.test(err.message))) fail((err as Error).message);
   throw err;
 }

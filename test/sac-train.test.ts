@@ -3,6 +3,7 @@
  * one seed gives one run, that the replay history is the transitions in order, and that the ONNX
  * policies in a snapshot act exactly like the agent.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readCheckpointDir } from '../src/checkpoint/checkpoint-dir.js';
 import { readD4rlFile } from '../src/data/d4rl-hdf5.js';
 import { SacAgent } from '../src/sac/agent.js';
-import type { SacConfig } from '../src/sac/config.js';
+import { makeSacConfig, type SacConfig } from '../src/sac/config.js';
 import { SAC_CHECKPOINT_FORMAT, SAC_POLICY_FILES, SAC_RUN_FILES, trainSac, type SacRunOptions } from '../src/sac/train.js';
 import { Rng } from '../src/rng.js';
 
@@ -110,5 +111,21 @@ describe('online SAC', () => {
 
   it('refuses a non-empty output directory before any work', async () => {
     await expect(trainSac(options('a'))).rejects.toThrow(/is not empty/);
+  });
+
+  it('names the flag of a setting out of range, in the library and on the command line (exit 2)', () => {
+    expect(() => makeSacConfig(11, 3, { hiddenDim: 0 })).toThrow(/hiddenDim \(--hidden\): expected an integer >= 1, got 0/);
+    expect(() => makeSacConfig(11, 3, { batchSize: 300, bufferSize: 100 })).toThrow(/--batch-size\) = 300 exceeds .*--buffer-size\) = 100/);
+    const script = join(import.meta.dirname, '..', 'dist', 'scripts', 'train-sac.js');
+    for (const [args, message] of [
+      [['--env', 'hopper', '--out', join(root, 'x'), '--tau', '2'], /--tau\): expected a number in \[0, 1\], got 2/],
+      [['--env', 'nosuch', '--out', join(root, 'x')], /--env must be one of hopper, halfcheetah, walker2d, ant, got 'nosuch'/],
+      [['--env', 'hopper', '--out', join(root, 'x'), '--alpha', 'abc'], /--alpha must be a number, got 'abc'/],
+    ] as const) {
+      const r = spawnSync(process.execPath, [script, ...args], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(message);
+    }
+    expect(existsSync(join(root, 'x'))).toBe(false);
   });
 });

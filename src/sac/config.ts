@@ -95,24 +95,30 @@ export function makeSacConfig(obsDim: number, actDim: number, overrides: Partial
   return cfg;
 }
 
-/** Throws a RangeError naming the first field out of its range. */
+/** `SAC <field> (--<flag>)` for messages. */
+function named(field: keyof SacConfig): string {
+  const p = SAC_PARAMS.find((x) => x.field === field);
+  return p ? `SAC ${field} (--${p.flag})` : `SAC ${field}`;
+}
+
+/** Throws a RangeError naming the first field (and its flag) out of its range. */
 export function checkSacConfig(cfg: SacConfig): void {
   const positiveInts: Array<keyof SacConfig> = ['obsDim', 'actDim', 'hiddenDim', 'depth', 'batchSize', 'updatesPerStep', 'bufferSize'];
   for (const k of positiveInts) {
     const v = cfg[k];
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new RangeError(`SAC ${k}: expected an integer >= 1, got ${String(v)}`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new RangeError(`${named(k)}: expected an integer >= 1, got ${String(v)}`);
   }
-  if (!Number.isSafeInteger(cfg.randomSteps) || cfg.randomSteps < 0) throw new RangeError(`SAC randomSteps: expected an integer >= 0, got ${cfg.randomSteps}`);
+  if (!Number.isSafeInteger(cfg.randomSteps) || cfg.randomSteps < 0) throw new RangeError(`${named('randomSteps')}: expected an integer >= 0, got ${cfg.randomSteps}`);
   const unit: Array<keyof SacConfig> = ['discount', 'tau'];
   for (const k of unit) {
     const v = cfg[k] as number;
-    if (!(v >= 0 && v <= 1)) throw new RangeError(`SAC ${k}: expected a number in [0, 1], got ${v}`);
+    if (!(v >= 0 && v <= 1)) throw new RangeError(`${named(k)}: expected a number in [0, 1], got ${v}`);
   }
   for (const k of ['actorLr', 'criticLr', 'alphaLr', 'adamEpsilon'] as const) {
-    if (!(cfg[k] >= 0 && Number.isFinite(cfg[k]))) throw new RangeError(`SAC ${k}: expected a finite number >= 0, got ${cfg[k]}`);
+    if (!(cfg[k] >= 0 && Number.isFinite(cfg[k]))) throw new RangeError(`${named(k)}: expected a finite number >= 0, got ${cfg[k]}`);
   }
-  if (!(cfg.initialAlpha > 0 && Number.isFinite(cfg.initialAlpha))) throw new RangeError(`SAC initialAlpha: expected a number > 0, got ${cfg.initialAlpha}`);
-  if (cfg.targetEntropy !== null && !Number.isFinite(cfg.targetEntropy)) throw new RangeError(`SAC targetEntropy: expected a finite number, got ${cfg.targetEntropy}`);
-  if (!(cfg.logStdMin < cfg.logStdMax)) throw new RangeError(`SAC logStdMin (${cfg.logStdMin}) must be below logStdMax (${cfg.logStdMax})`);
-  if (cfg.batchSize > cfg.bufferSize) throw new RangeError(`SAC batchSize (${cfg.batchSize}) exceeds bufferSize (${cfg.bufferSize})`);
+  if (!(cfg.initialAlpha > 0 && Number.isFinite(cfg.initialAlpha))) throw new RangeError(`${named('initialAlpha')}: expected a number > 0, got ${cfg.initialAlpha}`);
+  if (cfg.targetEntropy !== null && !Number.isFinite(cfg.targetEntropy)) throw new RangeError(`${named('targetEntropy')}: expected a finite number, got ${cfg.targetEntropy}`);
+  if (!(cfg.logStdMin < cfg.logStdMax)) throw new RangeError(`${named('logStdMin')} = ${cfg.logStdMin} must be below ${named('logStdMax')} = ${cfg.logStdMax}`);
+  if (cfg.batchSize > cfg.bufferSize) throw new RangeError(`${named('batchSize')} = ${cfg.batchSize} exceeds ${named('bufferSize')} = ${cfg.bufferSize}`);
 }
