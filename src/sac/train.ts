@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { VectorEnv } from '../../envs/vector-env.js';
 import type { LocomotionEnv } from '../../envs/locomotion-env.js';
-import { BatchedRollout, seededEpisodes, type EpisodePlan } from '../batched-rollout.js';
+import { BatchedRollout, seededEpisodes, type EpisodePlan, type RolloutHooks } from '../batched-rollout.js';
 import { writeCheckpointDir } from '../checkpoint/checkpoint-dir.js';
 import type { TensorInput } from '../checkpoint/safetensors.js';
 import type { NamedArray } from '../ofql/networks.js';
@@ -123,10 +123,11 @@ function endlessEpisodes(seed: number): EpisodePlan {
   return { count: Infinity, index: (k) => k, seed: (i) => deriveSeed(seed, i) };
 }
 
-async function evaluateGreedy(agent: SacAgent, envs: LocomotionEnv[], seed: number, envId: string, step: number): Promise<SacEvaluation> {
-  const rollout = new BatchedRollout(new VectorEnv(envs), greedy(agent), { policyName: 'SAC (deterministic)' });
-  const returns = new Array<number>(envs.length).fill(NaN);
-  rollout.runSync(seededEpisodes([...envs.keys()], seed), { episodeEnd: (e) => void (returns[e.index] = e.return) });
+/** One episode per env slot of the deterministic policy, episode i reset with deriveSeed(seed, i). */
+function evaluateGreedy(agent: SacAgent, vec: VectorEnv, seed: number, envId: string, step: number): SacEvaluation {
+  const rollout = new BatchedRollout(vec, greedy(agent), { policyName: 'SAC (deterministic)' });
+  const returns = new Array<number>(vec.numEnvs).fill(NaN);
+  rollout.runSync(seededEpisodes([...returns.keys()], seed), { episodeEnd: (e) => void (returns[e.index] = e.return) });
   const meanReturn = returns.reduce((a, b) => a + b, 0) / returns.length;
   return { step, meanReturn, normalizedScore: normalizedScore(envId, meanReturn), returns };
 }
@@ -172,110 +173,167 @@ function prepareOutDir(out: string): void {
   mkdirSync(out, { recursive: true });
 }
 
+/** One online SAC run: its parts, and the steps of the loop as small methods. */
+class SacRun {
+  step = 0;
+  episodes = 0;
+  lastReturn = NaN;
+  metrics: SacMetrics | undefined;
+  readonly evaluations: SacEvaluation[] = [];
+  readonly seconds = { total: 0, updates: 0, rollout: 0, evaluation: 0 };
+  private readonly t0 = performance.now();
+  private readonly buffer: ReplayBuffer;
+  private readonly minibatchRng: Rng;
+  private readonly vec: VectorEnv;
+  private readonly evalVec: VectorEnv;
+  private readonly rollout: BatchedRollout;
+
+  private constructor(
+    private readonly o: SacRunOptions,
+    readonly cfg: SacConfig,
+    env: LocomotionEnv,
+    evalEnvs: LocomotionEnv[],
+    readonly agent: SacAgent,
+    private readonly log: ExperienceLog,
+  ) {
+    this.buffer = new ReplayBuffer(cfg.bufferSize, cfg.obsDim, cfg.actDim, cfg.batchSize);
+    this.minibatchRng = new Rng(deriveSeed(o.seed, STREAMS.minibatch));
+    this.vec = new VectorEnv([env]);
+    this.evalVec = new VectorEnv(evalEnvs);
+    const exploring = explorer(agent, new Rng(deriveSeed(o.seed, STREAMS.explore)), () => this.step < cfg.randomSteps);
+    this.rollout = new BatchedRollout(this.vec, exploring, { policyName: 'SAC (exploring)' });
+    this.rollout.begin(endlessEpisodes(deriveSeed(o.seed, STREAMS.episodes)), this.recordingHooks());
+  }
+
+  /** Checks and sets up everything (the env, the settings, an empty output directory) before any step. */
+  static async create(o: SacRunOptions): Promise<SacRun> {
+    const env = await makeEnv(o.envId);
+    const cfg = makeSacConfig(env.observationSize, env.actionSize, o.config);
+    prepareOutDir(o.outDir);
+    const evalEnvs = await Promise.all(Array.from({ length: o.evalEpisodes }, () => makeEnv(o.envId)));
+    const agent = new SacAgent(cfg, deriveSeed(o.seed, STREAMS.agent), { threads: o.threads });
+    const log = await ExperienceLog.create(join(o.outDir, SAC_RUN_FILES.experience), env, env.maxEpisodeSteps, { algorithm: 'SAC', env_id: o.envId, seed: o.seed });
+    return new SacRun(o, cfg, env, evalEnvs, agent, log);
+  }
+
+  /** 2. Every transition to the replay buffer and the experience log. */
+  private recordingHooks(): RolloutHooks {
+    const { cfg, vec, buffer, log } = this;
+    // The one slot's observation before the step and its executed action, kept for afterStep.
+    const obsRow = new Float64Array(cfg.obsDim);
+    const actRow = new Float64Array(cfg.actDim);
+    return {
+      beforeStep: (_slot, action) => {
+        obsRow.set(vec.observations.subarray(0, cfg.obsDim));
+        actRow.set(action);
+        log.before(obsRow, actRow);
+      },
+      afterStep: (_slot, reward) => {
+        const next = vec.observations.subarray(0, cfg.obsDim);
+        const terminated = vec.terminated[0] === 1;
+        buffer.add(obsRow, actRow, reward, next, terminated);
+        log.after(reward, next, terminated, vec.running[0] === 0);
+      },
+      episodeEnd: (e) => {
+        this.episodes++;
+        this.lastReturn = e.return;
+      },
+    };
+  }
+
+  /** 1 and 3. One env step, then the gradient steps once the warm-up is over. */
+  envStep(): void {
+    const tRoll = performance.now();
+    this.rollout.stepSync();
+    this.step++;
+    const tUpd = performance.now();
+    this.seconds.rollout += (tUpd - tRoll) / 1000;
+    if (this.step >= this.cfg.randomSteps) {
+      for (let k = 0; k < this.cfg.updatesPerStep; k++) this.metrics = this.agent.update(this.buffer.sample(this.minibatchRng));
+    }
+    this.seconds.updates += (performance.now() - tUpd) / 1000;
+  }
+
+  /** 4. Evaluation, snapshot and metrics line, each when its interval comes round. */
+  async periodic(): Promise<void> {
+    const { o, step } = this;
+    if (step % o.evalEvery === 0) await this.evaluate();
+    if (step % o.snapshotEvery === 0) await writeSnapshot(stepDir(o.outDir, step), this.agent, this.checkpointConfig(), false);
+    if (step % o.logEvery === 0) this.logLine();
+  }
+
+  private async evaluate(): Promise<SacEvaluation> {
+    const tEval = performance.now();
+    const e = evaluateGreedy(this.agent, this.evalVec, deriveSeed(this.o.seed, STREAMS.eval), this.o.envId, this.step);
+    this.evaluations.push(e);
+    this.seconds.evaluation += (performance.now() - tEval) / 1000;
+    return e;
+  }
+
+  private checkpointConfig() {
+    return checkpointConfig(this.o, this.cfg, this.step, this.agent.updates, this.evaluations.at(-1));
+  }
+
+  private logLine(): void {
+    const { step, o, metrics, episodes, lastReturn } = this;
+    const latest = this.evaluations.at(-1);
+    const elapsed = (performance.now() - this.t0) / 1000;
+    const row = { step, updates: this.agent.updates, episodes, lastReturn, ...(latest?.step === step ? { evalReturn: latest.meanReturn, evalScore: latest.normalizedScore } : {}), ...metrics, elapsedS: elapsed };
+    appendFileSync(join(o.outDir, SAC_RUN_FILES.metrics), `${JSON.stringify(row)}\n`);
+    o.onLog?.(
+      `step ${step}/${o.steps} | ${(step / elapsed).toFixed(0)} steps/s | episodes ${episodes} last return ${lastReturn.toFixed(1)}` +
+        (latest ? ` | eval@${latest.step} ${latest.meanReturn.toFixed(1)} (${latest.normalizedScore.toFixed(1)})` : '') +
+        (metrics ? ` | alpha ${metrics.alpha.toPrecision(3)} q ${metrics.qMean.toFixed(1)} logpi ${metrics.logPiMean.toFixed(2)}` : ''),
+    );
+  }
+
+  /** 5. The final checkpoint (every network, evaluated at this step), the experience log, the summary. */
+  async finish(): Promise<SacRunSummary> {
+    const { o, step } = this;
+    if (this.evaluations.at(-1)?.step !== step) await this.evaluate();
+    await writeSnapshot(join(o.outDir, SAC_RUN_FILES.final), this.agent, this.checkpointConfig(), true);
+    await this.log.close({ steps: step });
+    this.close();
+    this.seconds.total = (performance.now() - this.t0) / 1000;
+    const summary: SacRunSummary = {
+      envId: o.envId,
+      seed: o.seed,
+      stepsAsked: o.steps,
+      stepsDone: step,
+      updates: this.agent.updates,
+      episodes: this.episodes,
+      stopped: step < o.steps,
+      seconds: this.seconds,
+      evaluations: this.evaluations,
+      config: this.cfg,
+    };
+    writeFileAtomic(join(o.outDir, SAC_RUN_FILES.summary), `${JSON.stringify(summary, null, 1)}\n`);
+    return summary;
+  }
+
+  /** After a failure: no experience file (its temp file goes), and every session and env freed. */
+  abort(): void {
+    this.log.abort();
+    this.close();
+  }
+
+  private close(): void {
+    this.agent.close();
+    this.vec.close();
+    this.evalVec.close();
+  }
+}
+
 export async function trainSac(o: SacRunOptions): Promise<SacRunSummary> {
-  const env = await makeEnv(o.envId);
-  const cfg = makeSacConfig(env.observationSize, env.actionSize, o.config);
-  prepareOutDir(o.outDir);
-  const evalEnvs = await Promise.all(Array.from({ length: o.evalEpisodes }, () => makeEnv(o.envId)));
-  const agent = new SacAgent(cfg, deriveSeed(o.seed, STREAMS.agent), { threads: o.threads });
-  const buffer = new ReplayBuffer(cfg.bufferSize, cfg.obsDim, cfg.actDim, cfg.batchSize);
-  const minibatchRng = new Rng(deriveSeed(o.seed, STREAMS.minibatch));
-  const log = await ExperienceLog.create(join(o.outDir, SAC_RUN_FILES.experience), env, env.maxEpisodeSteps, {
-    algorithm: 'SAC',
-    env_id: o.envId,
-    seed: o.seed,
-  });
-
-  let step = 0;
-  let episodes = 0;
-  let lastReturn = NaN;
-  let metrics: SacMetrics | undefined;
-  const evaluations: SacEvaluation[] = [];
-  const seconds = { total: 0, updates: 0, rollout: 0, evaluation: 0 };
-  const t0 = performance.now();
-  const vec = new VectorEnv([env]);
-  const rollout = new BatchedRollout(vec, explorer(agent, new Rng(deriveSeed(o.seed, STREAMS.explore)), () => step < cfg.randomSteps), {
-    policyName: 'SAC (exploring)',
-  });
-  // The one slot's observation before the step and its executed action, kept for afterStep.
-  const obsRow = new Float64Array(cfg.obsDim);
-  const actRow = new Float64Array(cfg.actDim);
-  rollout.begin(endlessEpisodes(deriveSeed(o.seed, STREAMS.episodes)), {
-    beforeStep: (_slot, action) => {
-      obsRow.set(vec.observations.subarray(0, cfg.obsDim));
-      actRow.set(action);
-      log.before(obsRow, actRow);
-    },
-    afterStep: (_slot, reward) => {
-      const next = vec.observations.subarray(0, cfg.obsDim);
-      const terminated = vec.terminated[0] === 1;
-      buffer.add(obsRow, actRow, reward, next, terminated);
-      log.after(reward, next, terminated, vec.running[0] === 0);
-    },
-    episodeEnd: (e) => {
-      episodes++;
-      lastReturn = e.return;
-    },
-  });
-
+  const run = await SacRun.create(o);
   try {
-    while (step < o.steps && !o.shouldStop?.()) {
-      const tRoll = performance.now();
-      rollout.stepSync();
-      step++;
-      const tUpd = performance.now();
-      seconds.rollout += (tUpd - tRoll) / 1000;
-      if (step >= cfg.randomSteps) for (let k = 0; k < cfg.updatesPerStep; k++) metrics = agent.update(buffer.sample(minibatchRng));
-      seconds.updates += (performance.now() - tUpd) / 1000;
-      if (step % o.evalEvery === 0 || step % o.snapshotEvery === 0 || step % o.logEvery === 0) {
-        await periodic();
-      }
+    while (run.step < o.steps && !o.shouldStop?.()) {
+      run.envStep();
+      await run.periodic();
     }
   } catch (err) {
-    log.abort();
-    agent.close();
+    run.abort();
     throw err;
   }
-
-  async function periodic(): Promise<void> {
-    if (step % o.evalEvery === 0) {
-      const tEval = performance.now();
-      evaluations.push(await evaluateGreedy(agent, evalEnvs, deriveSeed(o.seed, STREAMS.eval), o.envId, step));
-      seconds.evaluation += (performance.now() - tEval) / 1000;
-    }
-    const latest = evaluations.at(-1);
-    if (step % o.snapshotEvery === 0) await writeSnapshot(stepDir(o.outDir, step), agent, checkpointConfig(o, cfg, step, agent.updates, latest), false);
-    if (step % o.logEvery === 0) {
-      const elapsed = (performance.now() - t0) / 1000;
-      const row = { step, updates: agent.updates, episodes, lastReturn, ...(latest?.step === step ? { evalReturn: latest.meanReturn, evalScore: latest.normalizedScore } : {}), ...metrics, elapsedS: elapsed };
-      appendFileSync(join(o.outDir, SAC_RUN_FILES.metrics), `${JSON.stringify(row)}\n`);
-      o.onLog?.(
-        `step ${step}/${o.steps} | ${(step / elapsed).toFixed(0)} steps/s | episodes ${episodes} last return ${lastReturn.toFixed(1)}` +
-          (latest ? ` | eval@${latest.step} ${latest.meanReturn.toFixed(1)} (${latest.normalizedScore.toFixed(1)})` : '') +
-          (metrics ? ` | alpha ${metrics.alpha.toPrecision(3)} q ${metrics.qMean.toFixed(1)} logpi ${metrics.logPiMean.toFixed(2)}` : ''),
-      );
-    }
-  }
-
-  // 5. The final checkpoint (all networks), the experience log, the summary.
-  const final = evaluations.at(-1)?.step === step ? evaluations.at(-1) : await evaluateGreedy(agent, evalEnvs, deriveSeed(o.seed, STREAMS.eval), o.envId, step);
-  if (final !== evaluations.at(-1)) evaluations.push(final!);
-  await writeSnapshot(join(o.outDir, SAC_RUN_FILES.final), agent, checkpointConfig(o, cfg, step, agent.updates, final), true);
-  await log.close({ steps: step });
-  agent.close();
-  seconds.total = (performance.now() - t0) / 1000;
-  const summary: SacRunSummary = {
-    envId: o.envId,
-    seed: o.seed,
-    stepsAsked: o.steps,
-    stepsDone: step,
-    updates: agent.updates,
-    episodes,
-    stopped: step < o.steps,
-    seconds,
-    evaluations,
-    config: cfg,
-  };
-  writeFileAtomic(join(o.outDir, SAC_RUN_FILES.summary), `${JSON.stringify(summary, null, 1)}\n`);
-  return summary;
+  return run.finish();
 }
