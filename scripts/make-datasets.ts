@@ -26,7 +26,8 @@
  * | medium | --steps of the snapshot whose evaluation is closest to --medium-fraction (1/3) of the final one, actions sampled from the policy (its policy.onnx; no added noise) |
  * | expert | --steps of the final policy, actions sampled |
  * | medium-replay | the run's replay history (replay.hdf5) up to the medium snapshot's step, as D4RL kept SAC's replay buffer |
- * | medium-expert, random | as above |
+ * | random | --steps of the untrained policy (the run's step-00000000/), sampled; uniform random actions for a run without that snapshot |
+ * | medium-expert | as above |
  *
  * Files are then <out>/<env>-<dataset>-sac.hdf5, manifest keys <env>-<dataset>-sac.
  *
@@ -168,6 +169,10 @@ function policyPath(env: string, role: 'medium' | 'expert'): string {
 
 /** What collect() rolls out for a dataset kind, and the metadata line saying so. */
 function behaviourOf(env: string, d: 'random' | 'medium' | 'expert'): { policy?: string; ckpt?: string; actionNoise: number; behaviour: string } {
+  if (d === 'random' && source === 'sac' && sacSnapshots(env).untrained) {
+    const dir = sacSnapshots(env).untrained!;
+    return { policy: join(dir, SAC_POLICY_FILES.sampled), actionNoise: 0, behaviour: `the untrained SAC policy ${shortPath(dir)}, actions sampled from it` };
+  }
   if (d === 'random') return { policy: 'random', actionNoise: 0, behaviour: 'uniform random' };
   if (source === 'sac') {
     const snap = sacSnapshots(env)[d];
@@ -186,14 +191,21 @@ interface SacSnapshot {
   evalReturn: number;
 }
 
-const sacChoices = new Map<string, { medium: SacSnapshot; expert: SacSnapshot }>();
+interface SacChoice {
+  medium: SacSnapshot;
+  expert: SacSnapshot;
+  /** step-00000000/ (the initial policy), when the run wrote one. */
+  untrained?: string;
+}
+
+const sacChoices = new Map<string, SacChoice>();
 
 /**
  * The SAC run's expert (its final policy) and medium policy (the snapshot whose evaluation return
  * is closest to --medium-fraction of the expert's; the earliest on a tie), from the returns the run
  * recorded in each snapshot's config.json.
  */
-function sacSnapshots(env: string): { medium: SacSnapshot; expert: SacSnapshot } {
+function sacSnapshots(env: string): SacChoice {
   const hit = sacChoices.get(env);
   if (hit) return hit;
   const runDir = join(resolve(args['sac-runs']!), `${env}-s${sacSeed}`);
@@ -206,15 +218,15 @@ function sacSnapshots(env: string): { medium: SacSnapshot; expert: SacSnapshot }
     return { dir, step: c.step, evalReturn: c.evalReturn };
   };
   const expert = read(join(runDir, 'final'));
-  const snapshots = readdirSync(runDir)
+  const steps = readdirSync(runDir)
     .filter((n) => /^step-\d+$/.test(n))
-    .sort()
-    .map((n) => read(join(runDir, n)));
+    .sort();
+  const snapshots = steps.filter((n) => Number(n.slice(5)) > 0).map((n) => read(join(runDir, n)));
   if (snapshots.length === 0) throw new Error(`${runDir}: no step-N/ snapshots`);
   const goal = mediumFraction * expert.evalReturn;
   const medium = snapshots.reduce((best, s) => (Math.abs(s.evalReturn - goal) < Math.abs(best.evalReturn - goal) ? s : best));
   log(`${env}: SAC expert ${shortPath(expert.dir)} (${expert.evalReturn.toFixed(1)}), medium ${shortPath(medium.dir)} (${medium.evalReturn.toFixed(1)}; goal ${goal.toFixed(1)})`);
-  const choice = { medium, expert };
+  const choice: SacChoice = { medium, expert, ...(steps.some((n) => Number(n.slice(5)) === 0) ? { untrained: join(runDir, steps[0]!) } : {}) };
   sacChoices.set(env, choice);
   return choice;
 }

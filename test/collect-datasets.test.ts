@@ -92,7 +92,7 @@ describe('make-datasets', () => {
 });
 
 describe('make-datasets --source sac', () => {
-  it('medium and expert sample the SAC snapshots, medium-replay is the run history up to the medium step', { timeout: 180_000 }, async () => {
+  it('random, medium and expert sample the SAC snapshots, medium-replay is the run history up to the medium step', { timeout: 180_000 }, async () => {
     const { trainSac, SAC_RUN_FILES } = await import('../src/sac/train.js');
     const runs = join(dir, 'sac-runs');
     await trainSac({
@@ -109,13 +109,14 @@ describe('make-datasets --source sac', () => {
     const out = join(dir, 'sac');
     const r = spawnSync(
       process.execPath,
-      [SCRIPT, '--source', 'sac', '--sac-runs', runs, '--envs', 'hopper', '--datasets', 'medium-replay,medium-expert', '--steps', '800', '--out', out, '--workers', '1'],
+      [SCRIPT, '--source', 'sac', '--sac-runs', runs, '--envs', 'hopper', '--datasets', 'random,medium-replay,medium-expert', '--steps', '800', '--out', out, '--workers', '1'],
       { encoding: 'utf8' },
     );
     expect(r.status, r.stderr).toBe(0);
     const medium = /medium (\S+)step-0*(\d+) \(/.exec(r.stderr);
     expect(medium, r.stderr).not.toBeNull();
     const mediumStep = Number(medium![2]);
+    expect(mediumStep).toBeGreaterThan(0); // never the untrained snapshot
     const history = await readD4rlFile(join(runs, 'hopper-s0', SAC_RUN_FILES.experience));
     const mr = await readD4rlFile(join(out, 'hopper-medium-replay-sac.hdf5'), { envId: 'hopper-medium-replay-v2' });
     expect(mr.N).toBe(mediumStep);
@@ -127,6 +128,8 @@ describe('make-datasets --source sac', () => {
     expect([m.N, me.N]).toEqual([800, 1600]);
     expect(String(m.metadata.behaviour)).toMatch(/SAC policy .*step-0*\d+.*actions sampled/);
     expect(m.metadata.action_noise).toBe(0);
+    const random = await readD4rlFile(join(out, 'hopper-random-sac.hdf5'), { envId: 'hopper-random-v2' });
+    expect(String(random.metadata.behaviour)).toMatch(/untrained SAC policy .*step-00000000/);
     // Sampled actions: tanh of a Gaussian, strictly inside the bounds.
     expect(Array.from(m.actions).every((x) => x > -1 && x < 1)).toBe(true);
     for (const ds of [m, me, mr]) expect(qlearningDataset(ds).N).toBeGreaterThan(0);

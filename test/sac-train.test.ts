@@ -43,7 +43,8 @@ describe('online SAC', () => {
     const c = await trainSac(options('c', 4));
     expect(a.stepsDone).toBe(STEPS);
     expect(a.updates).toBe(STEPS - 150 + 1);
-    expect(a.evaluations.map((e) => e.step)).toEqual([200, 400]);
+    expect(a.evaluations.map((e) => e.step)).toEqual([0, 200, 400]);
+    expect(existsSync(join(root, 'a', 'step-00000000', SAC_POLICY_FILES.sampled))).toBe(true);
     expect(metricsOf(join(root, 'b')).replace(/"elapsedS":[\d.e+-]+/g, '')).toBe(metricsOf(join(root, 'a')).replace(/"elapsedS":[\d.e+-]+/g, ''));
     expect(metricsOf(join(root, 'c'))).not.toBe(metricsOf(join(root, 'a')));
 

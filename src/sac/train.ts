@@ -6,7 +6,8 @@
  *   2. each transition goes to the replay buffer and to the run's experience log (replay.hdf5);
  *   3. after each env step past the warm-up, `updatesPerStep` gradient steps on minibatches;
  *   4. every `evalEvery` steps, `evalEpisodes` episodes of the deterministic policy tanh(mean) on
- *      fixed seeds, and every `snapshotEvery` steps a policy snapshot (the actor alone) in step-N/;
+ *      fixed seeds, and every `snapshotEvery` steps a policy snapshot (the actor alone) in step-N/,
+ *      step 0 (the untrained policy) included;
  *   5. at the end (or when stopped) the final checkpoint, the experience log and a summary.
  *
  * Determinism: every draw comes from generators seeded from the run seed (exploration, minibatch
@@ -213,7 +214,9 @@ class SacRun {
     const evalEnvs = await Promise.all(Array.from({ length: o.evalEpisodes }, () => makeEnv(o.envId)));
     const agent = new SacAgent(cfg, deriveSeed(o.seed, STREAMS.agent), { threads: o.threads });
     const log = await ExperienceLog.create(join(o.outDir, SAC_RUN_FILES.experience), env, env.maxEpisodeSteps, { algorithm: 'SAC', env_id: o.envId, seed: o.seed });
-    return new SacRun(o, cfg, env, evalEnvs, agent, log);
+    const run = new SacRun(o, cfg, env, evalEnvs, agent, log);
+    await run.periodic(); // step 0: the untrained policy (D4RL's "random" datasets sample one)
+    return run;
   }
 
   /** 2. Every transition to the replay buffer and the experience log. */
@@ -254,7 +257,7 @@ class SacRun {
     this.seconds.updates += (performance.now() - tUpd) / 1000;
   }
 
-  /** 4. Evaluation, snapshot and metrics line, each when its interval comes round. */
+  /** 4. Evaluation, snapshot and metrics line, each when its interval comes round (all three at step 0). */
   async periodic(): Promise<void> {
     const { o, step } = this;
     if (step % o.evalEvery === 0) await this.evaluate();
