@@ -7,7 +7,7 @@
 # in the background, once per core with different --tasks, e.g.
 #   nohup bash scripts/ofql-grid.sh --tasks hopper-medium,hopper-medium-replay,hopper-medium-expert &
 #   nohup bash scripts/ofql-grid.sh --tasks halfcheetah-medium,halfcheetah-medium-replay,halfcheetah-medium-expert &
-# Extra flags (--steps, --seeds, --etas, --out, --data) go to every study.
+# Extra flags (--steps, --seeds, --etas, --source ars|sac, --out, --data) go to every study.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TASKS=hopper-medium,hopper-medium-replay,hopper-medium-expert,halfcheetah-medium,halfcheetah-medium-replay,halfcheetah-medium-expert

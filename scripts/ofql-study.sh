@@ -6,16 +6,17 @@
 # a run stopped part-way continues exactly (train --resume). docs/results.md cites its outputs.
 #
 #   bash scripts/ofql-study.sh --env hopper --dataset medium-replay [--etas 0.01,0.1] [--seeds 0,1,2]
-#     [--steps 30000] [--bc yes|no] [--data data] [--out docs/results/study] [--workers 1]
+#     [--steps 30000] [--bc yes|no] [--source ars|sac] [--data data] [--out docs/results/study] [--workers 1]
 #
-# Needs the dataset data/<env>-<dataset>-ars.hdf5 (npm run datasets) and a build (npm run build).
-# Runs go to <data>/runs/<env>-<dataset>/{ofql-eta<eta>,bc}-seed<k>; results to
-# <out>/<env>-<dataset>/<run>.json; the report to <out>/<env>-<dataset>/report/, the learning
-# curves beside the critic's mean TD target and the data's MC return to .../curves.md.
+# Needs the dataset data/<env>-<dataset>-<source>.hdf5 (npm run datasets [-- --source sac]) and a
+# build (npm run build). Runs go to <data>/runs/<study>/{ofql-eta<eta>,bc}-seed<k>, where <study> is
+# <env>-<dataset> for ARS data and <env>-<dataset>-sac for SAC data; results to
+# <out>/<study>/<run>.json; the report to <out>/<study>/report/, the learning curves beside the
+# critic's mean TD target and the data's MC return to .../curves.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ENV_NAME='' DATASET='' ETAS=0.01 SEEDS=0,1,2 STEPS=30000 BC=yes DATA=data OUT=docs/results/study WORKERS=1
+ENV_NAME='' DATASET='' ETAS=0.01 SEEDS=0,1,2 STEPS=30000 BC=yes SOURCE=ars DATA=data OUT=docs/results/study WORKERS=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --env) ENV_NAME=$2 ;;
@@ -24,6 +25,7 @@ while [ $# -gt 0 ]; do
     --seeds) SEEDS=$2 ;;
     --steps) STEPS=$2 ;;
     --bc) BC=$2 ;;
+    --source) SOURCE=$2 ;;
     --data) DATA=$2 ;;
     --out) OUT=$2 ;;
     --workers) WORKERS=$2 ;;
@@ -34,10 +36,15 @@ done
 [ -n "$ENV_NAME" ] && [ -n "$DATASET" ] || { echo 'ofql-study: give --env and --dataset (e.g. --env hopper --dataset medium-replay)' >&2; exit 2; }
 TASK="$ENV_NAME-$DATASET"
 D4RL_ID="$TASK-v2"
-FILE="$DATA/$TASK-ars.hdf5"
-[ -f "$FILE" ] || { echo "ofql-study: --data: no dataset $FILE (make it with npm run datasets)" >&2; exit 2; }
-RUNS="$DATA/runs/$TASK"
-RESULTS="$OUT/$TASK"
+case "$SOURCE" in
+  ars) STUDY=$TASK ;;
+  sac) STUDY=$TASK-sac ;;
+  *) echo "ofql-study: --source must be ars or sac, got '$SOURCE'" >&2; exit 2 ;;
+esac
+FILE="$DATA/$TASK-$SOURCE.hdf5"
+[ -f "$FILE" ] || { echo "ofql-study: --data: no dataset $FILE (make it with npm run datasets -- --source $SOURCE)" >&2; exit 2; }
+RUNS="$DATA/runs/$STUDY"
+RESULTS="$OUT/$STUDY"
 mkdir -p "$RUNS" "$RESULTS"
 CLI="node dist/src/cli.js"
 
