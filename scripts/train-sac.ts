@@ -21,6 +21,8 @@ const RUN_FLAGS = {
   'eval-episodes': 'Episodes per evaluation (default 10)',
   'snapshot-every': 'Steps between policy snapshots (default 10000)',
   'log-every': 'Steps between metrics lines (default 1000)',
+  'resume-every': 'Steps between resume checkpoints (resume/; default 50000, 0 = none)',
+  resume: 'Continue the run in --out from its resume/ checkpoint up to --steps (settings come from it)',
   threads: 'onnxruntime threads for the updates (default 1)',
 } as const;
 
@@ -33,7 +35,7 @@ const fail = usageFail('train-sac', usage);
 
 const options = {
   help: { type: 'boolean' as const },
-  ...Object.fromEntries(Object.keys(RUN_FLAGS).map((f) => [f, { type: 'string' as const }])),
+  ...Object.fromEntries(Object.keys(RUN_FLAGS).map((f) => [f, { type: f === 'resume' ? ('boolean' as const) : ('string' as const) }])),
   ...Object.fromEntries(SAC_PARAMS.map((p) => [p.flag, { type: 'string' as const }])),
 };
 const values = parseFlags(process.argv.slice(2), options, fail);
@@ -61,6 +63,10 @@ const family = String(values.env ?? '');
 if (!FAMILIES.includes(family)) fail(`--env must be one of ${FAMILIES.join(', ')}, got '${family}'`);
 const envId = `${family}-medium-v2`;
 if (!values.out) fail('give --out <new directory>');
+const overrides = sacOverrides(values);
+if (values.resume && Object.keys(overrides).length > 0) {
+  fail(`--resume continues with the run's own settings; drop --${SAC_PARAMS.find((p) => p.field in overrides)!.flag}`);
+}
 let stop = false;
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => {
@@ -75,7 +81,9 @@ try {
     seed: intFlag(values.seed, 'seed', 0, 0, fail),
     steps: intFlag(values.steps, 'steps', 1_000_000, 1, fail),
     outDir: String(values.out),
-    config: sacOverrides(values),
+    config: overrides,
+    resume: values.resume === true,
+    resumeEvery: intFlag(values['resume-every'], 'resume-every', 50_000, 0, fail),
     evalEvery: intFlag(values['eval-every'], 'eval-every', 10_000, 1, fail),
     evalEpisodes: intFlag(values['eval-episodes'], 'eval-episodes', 10, 1, fail),
     snapshotEvery: intFlag(values['snapshot-every'], 'snapshot-every', 10_000, 1, fail),
@@ -91,6 +99,6 @@ try {
       `evaluation ${summary.seconds.evaluation.toFixed(0)} s); last evaluation ${last?.meanReturn.toFixed(1)} (${last?.normalizedScore.toFixed(1)} normalised)\n`,
   );
 } catch (err) {
-  if (err instanceof RangeError || (err instanceof Error && /is not empty/.test(err.message))) fail((err as Error).message);
+  if (err instanceof RangeError || (err instanceof Error && /is not empty|--steps|--env|--seed|no such file|ENOENT/.test(err.message))) fail((err as Error).message);
   throw err;
 }

@@ -110,6 +110,27 @@ describe('online SAC', () => {
     agent.close();
   });
 
+  it('a run stopped and resumed (--resume) ends exactly like one that ran through: metrics, weights, replay history', { timeout: 120_000 }, async () => {
+    const through = await trainSac({ ...options('through'), steps: 500, resumeEvery: 125 });
+    const stopped = await trainSac({ ...options('resumed'), steps: 250, resumeEvery: 125 });
+    expect(stopped.stepsDone).toBe(250);
+    const resumed = await trainSac({ ...options('resumed'), steps: 500, resumeEvery: 125, resume: true });
+    expect(resumed.stepsDone).toBe(500);
+    expect(resumed.evaluations.map((e) => [e.step, e.meanReturn])).toEqual(through.evaluations.map((e) => [e.step, e.meanReturn]));
+    const strip = (dir: string) => metricsOf(join(root, dir)).replace(/"elapsedS":[\d.e+-]+/g, '');
+    expect(strip('resumed')).toBe(strip('through'));
+    const [a, b] = await Promise.all(['through', 'resumed'].map((d) => readCheckpointDir(join(root, d, SAC_RUN_FILES.final))));
+    for (const [name, t] of a!.tensors) expect(Buffer.from(b!.tensors.get(name)!.data.buffer).equals(Buffer.from(t.data.buffer)), name).toBe(true);
+    const [ha, hb] = await Promise.all(['through', 'resumed'].map((d) => readD4rlFile(join(root, d, SAC_RUN_FILES.experience))));
+    expect(hb!.N).toBe(500);
+    expect(hb!.observations).toEqual(ha!.observations);
+    expect(hb!.actions).toEqual(ha!.actions);
+    expect(hb!.timeouts).toEqual(ha!.timeouts);
+    expect(hb!.infos.qpos).toEqual(ha!.infos.qpos);
+    // A resume that asks for no more steps is refused before any work.
+    await expect(trainSac({ ...options('resumed'), steps: 400, resumeEvery: 125, resume: true })).rejects.toThrow(/--steps 400: the run .* is already at step 500/);
+  });
+
   it('refuses a non-empty output directory before any work', async () => {
     await expect(trainSac(options('a'))).rejects.toThrow(/is not empty/);
   });

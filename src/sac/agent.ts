@@ -206,9 +206,21 @@ export class SacAgent {
     ]);
   }
 
+  /** Inverse of optimizerState() (checked first). */
+  loadOptimizerState(values: ReadonlyMap<string, NamedArray>): void {
+    const { actor, critic } = this;
+    this.actorOpt.restore('actor_optim', actor.names, actor.shapes, values);
+    this.criticOpt.restore('critic_optim', critic.names, critic.shapes, values);
+    this.alphaOpt.restore('alpha_optim', [SAC_IO.logAlpha], [[]], values);
+  }
+
   /** The generator of the updates' draws (for an exact resume). */
-  rngState(): number[] {
+  get rngState(): number[] {
     return this.rng.getState();
+  }
+
+  set rngState(state: readonly number[]) {
+    this.rng.setState(state);
   }
 
   close(): void {

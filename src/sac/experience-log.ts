@@ -3,10 +3,14 @@
  * (src/data/d4rl-writer.ts: atomic, appears on close). It is the run's whole replay history, which
  * is what D4RL's medium-replay datasets are (the replay buffer up to the medium policy); the
  * dataset maker takes a prefix of it.
+ *
+ * For an exact resume, `checkpoint()` closes the file (so that it holds every finished episode so
+ * far) and opens the next one with those rows copied in; `resume` starts from such a file. The
+ * episode under way stays in memory; its actions go into the resume checkpoint.
  */
 import type { LocomotionEnv } from '../../envs/locomotion-env.js';
 import { D4rlWriter } from '../data/d4rl-writer.js';
-import type { MetadataValue } from '../data/d4rl-hdf5.js';
+import { readD4rlFile, type MetadataValue } from '../data/d4rl-hdf5.js';
 
 export class ExperienceLog {
   private t = 0;
@@ -20,9 +24,10 @@ export class ExperienceLog {
   private readonly timeouts: Uint8Array;
 
   private constructor(
-    private readonly writer: D4rlWriter,
+    private writer: D4rlWriter,
     private readonly env: LocomotionEnv,
     horizon: number,
+    private readonly metadata: Record<string, MetadataValue>,
   ) {
     const { observationSize: O, actionSize: A, nq, nv } = env;
     this.obs = new Float32Array(horizon * O);
@@ -36,15 +41,32 @@ export class ExperienceLog {
   }
 
   static async create(path: string, env: LocomotionEnv, horizon: number, metadata: Record<string, MetadataValue>): Promise<ExperienceLog> {
-    const writer = await D4rlWriter.create(path, {
-      observationSize: env.observationSize,
-      actionSize: env.actionSize,
-      nextObservations: true,
-      qposSize: env.nq,
-      qvelSize: env.nv,
-      metadata,
-    });
-    return new ExperienceLog(writer, env, horizon);
+    return new ExperienceLog(await openWriter(path, env, metadata), env, horizon, metadata);
+  }
+
+  /** A log that continues the first `rows` rows of the file at `path` (written by checkpoint()). */
+  static async resume(path: string, env: LocomotionEnv, horizon: number, metadata: Record<string, MetadataValue>, rows: number): Promise<ExperienceLog> {
+    const writer = await openWriter(path, env, metadata);
+    try {
+      await copyRows(path, rows, writer);
+    } catch (err) {
+      writer.abort();
+      throw err;
+    }
+    return new ExperienceLog(writer, env, horizon, metadata);
+  }
+
+  /** Close the file with every finished episode, reopen it for more; returns the rows it holds. */
+  async checkpoint(): Promise<number> {
+    const { path, rows } = await this.writer.close();
+    this.writer = await openWriter(path, this.env, this.metadata);
+    await copyRows(path, rows, this.writer);
+    return rows;
+  }
+
+  /** The executed actions of the episode under way (t x actionSize). */
+  episodeActions(): Float32Array {
+    return this.act.slice(0, this.t * this.env.actionSize);
   }
 
   get rows(): number {
@@ -103,4 +125,37 @@ export class ExperienceLog {
   abort(): void {
     this.writer.abort();
   }
+}
+
+function openWriter(path: string, env: LocomotionEnv, metadata: Record<string, MetadataValue>): Promise<D4rlWriter> {
+  return D4rlWriter.create(path, {
+    observationSize: env.observationSize,
+    actionSize: env.actionSize,
+    nextObservations: true,
+    qposSize: env.nq,
+    qvelSize: env.nv,
+    metadata,
+  });
+}
+
+/** Append the first `rows` rows of the D4RL file at `path` to `writer`. */
+async function copyRows(path: string, rows: number, writer: D4rlWriter): Promise<void> {
+  if (rows === 0) return;
+  const d = await readD4rlFile(path);
+  const { qpos, qvel, qposSize: P, qvelSize: V } = d.infos;
+  if (d.N < rows || !d.nextObservations || !qpos || !qvel || !P || !V) {
+    throw new Error(`${path}: expected ${rows} rows with next_observations and infos/qpos, infos/qvel (a SAC replay history), got ${d.N}`);
+  }
+  const O = d.observationSize;
+  const A = d.actionSize;
+  writer.append({
+    observations: d.observations.subarray(0, rows * O),
+    actions: d.actions.subarray(0, rows * A),
+    rewards: d.rewards.subarray(0, rows),
+    terminals: d.terminals.subarray(0, rows),
+    timeouts: d.timeouts.subarray(0, rows),
+    nextObservations: d.nextObservations.subarray(0, rows * O),
+    qpos: qpos.subarray(0, rows * P),
+    qvel: qvel.subarray(0, rows * V),
+  });
 }

@@ -2,8 +2,12 @@
  * SAC's replay buffer: a ring of the last `capacity` transitions as float32 rows, sampled
  * uniformly with replacement into one reused minibatch (no allocation per update).
  */
+import type { NamedArray } from '../ofql/networks.js';
 import type { Rng } from '../rng.js';
 import type { SacBatch } from './agent.js';
+
+/** Tensor names of a saved buffer (the first `size` rows of each array). */
+const FIELDS = ['obs', 'act', 'rew', 'next', 'notDone'] as const;
 
 export class ReplayBuffer {
   private readonly obs: Float32Array;
@@ -65,5 +69,28 @@ export class ReplayBuffer {
       batch.notDones[b] = this.notDone[i]!;
     }
     return batch;
+  }
+
+  /** The rows held, as tensors `<prefix>.<field>` (for an exact resume); `added` goes with them. */
+  state(prefix: string): Map<string, NamedArray> {
+    const out = new Map<string, NamedArray>();
+    for (const f of FIELDS) {
+      const width = this[f].length / this.capacity;
+      out.set(`${prefix}.${f}`, { data: this[f].slice(0, this.size * width), shape: width === 1 ? [this.size] : [this.size, width] });
+    }
+    return out;
+  }
+
+  /** Inverse of state(): checks every array's size first. */
+  restore(prefix: string, values: ReadonlyMap<string, NamedArray>, added: number): void {
+    const size = Math.min(added, this.capacity);
+    for (const f of FIELDS) {
+      const v = values.get(`${prefix}.${f}`);
+      const width = this[f].length / this.capacity;
+      if (!v || v.data.length !== size * width) throw new Error(`replay buffer '${prefix}.${f}': expected ${size} x ${width} values, got ${v ? v.data.length : 'none'}`);
+    }
+    for (const f of FIELDS) this[f].set(values.get(`${prefix}.${f}`)!.data);
+    this.size = size;
+    this.added = added;
   }
 }

@@ -15,15 +15,13 @@
  * gives one run. Updates use one onnxruntime thread by default; the rollout is in-process,
  * because the gradient steps take ~95 % of the time (docs/sac.md), not the env.
  */
-import { appendFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { VectorEnv } from '../../envs/vector-env.js';
 import type { LocomotionEnv } from '../../envs/locomotion-env.js';
 import { BatchedRollout, seededEpisodes, type EpisodePlan, type RolloutHooks } from '../batched-rollout.js';
 import { writeCheckpointDir } from '../checkpoint/checkpoint-dir.js';
-import type { TensorInput } from '../checkpoint/safetensors.js';
-import type { NamedArray } from '../ofql/networks.js';
 import { writeFileAtomic } from '../atomic-write.js';
 import { makeEnv } from '../make-env.js';
 import { packageVersion } from '../package-version.js';
@@ -34,13 +32,12 @@ import { SacAgent, type SacMetrics } from './agent.js';
 import { makeSacConfig, type SacConfig } from './config.js';
 import { ExperienceLog } from './experience-log.js';
 import { ReplayBuffer } from './replay-buffer.js';
+import { asF32, SAC_CHECKPOINT_FORMAT, SAC_CHECKPOINT_FORMAT_VERSION, SAC_POLICY_FILES, SAC_RUN_FILES } from './run-files.js';
 import { sacPolicyGraph } from './graphs.js';
+import { readResumeCheckpoint, restoreRun, writeResumeCheckpoint } from './resume.js';
+import type { MetadataValue } from '../data/d4rl-hdf5.js';
 
-export const SAC_CHECKPOINT_FORMAT = 'ofql-eval/sac';
-export const SAC_CHECKPOINT_FORMAT_VERSION = 1;
-/** The ONNX policies in every SAC checkpoint directory. */
-export const SAC_POLICY_FILES = { sampled: 'policy.onnx', mean: 'policy-mean.onnx' } as const;
-export const SAC_RUN_FILES = { metrics: 'metrics.jsonl', experience: 'replay.hdf5', summary: 'summary.json', final: 'final' } as const;
+export { SAC_CHECKPOINT_FORMAT, SAC_CHECKPOINT_FORMAT_VERSION, SAC_POLICY_FILES, SAC_RUN_FILES } from './run-files.js';
 
 /** Generators of a run, mixed into its seed. */
 const STREAMS = { agent: 1, explore: 2, minibatch: 3, episodes: 4, eval: 5 } as const;
@@ -56,6 +53,10 @@ export interface SacRunOptions {
   evalEpisodes: number;
   snapshotEvery: number;
   logEvery: number;
+  /** Steps between resume checkpoints (resume/: every network, Adam, the replay buffer, the generators); 0: none. */
+  resumeEvery?: number;
+  /** Continue the run in outDir from its resume/ checkpoint (to `steps`); the settings come from it. */
+  resume?: boolean;
   threads?: number;
   /** One line per log interval (progress). */
   onLog?: (line: string) => void;
@@ -119,9 +120,9 @@ function greedy(agent: SacAgent): Policy {
   return { act: (obs: Float64Array, n: number) => agent.act(obs32.of(obs, n, agent.config.obsDim), n, null) };
 }
 
-/** Episodes 0, 1, 2, ... without end, episode i reset with deriveSeed(seed, i). */
-function endlessEpisodes(seed: number): EpisodePlan {
-  return { count: Infinity, index: (k) => k, seed: (i) => deriveSeed(seed, i) };
+/** Episodes first, first + 1, ... without end, episode i reset with deriveSeed(seed, i). */
+function endlessEpisodes(seed: number, first: number): EpisodePlan {
+  return { count: Infinity, index: (k) => first + k, seed: (i) => deriveSeed(seed, i) };
 }
 
 /** One episode per env slot of the deterministic policy, episode i reset with deriveSeed(seed, i). */
@@ -131,11 +132,6 @@ function evaluateGreedy(agent: SacAgent, vec: VectorEnv, seed: number, envId: st
   rollout.runSync(seededEpisodes([...returns.keys()], seed), { episodeEnd: (e) => void (returns[e.index] = e.return) });
   const meanReturn = returns.reduce((a, b) => a + b, 0) / returns.length;
   return { step, meanReturn, normalizedScore: normalizedScore(envId, meanReturn), returns };
-}
-
-/** Named float32 arrays as safetensors F32 tensors. */
-function asF32(named: Map<string, NamedArray>): Map<string, TensorInput> {
-  return new Map([...named].map(([n, a]) => [n, { dtype: 'F32', shape: a.shape, data: a.data }]));
 }
 
 /**
@@ -169,13 +165,26 @@ function checkpointConfig(o: SacRunOptions, cfg: SacConfig, step: number, update
 /** Refuse an output directory that already holds a run (no silent mixing of two runs). */
 function prepareOutDir(out: string): void {
   if (existsSync(out) && readdirSync(out).length > 0) {
-    throw new Error(`SAC output directory ${out} is not empty; give a new --out (a SAC run cannot be resumed)`);
+    throw new Error(`SAC output directory ${out} is not empty; give a new --out, or --resume to continue the run there`);
   }
   mkdirSync(out, { recursive: true });
 }
 
+function experienceMetadata(o: SacRunOptions): Record<string, MetadataValue> {
+  return { algorithm: 'SAC', env_id: o.envId, seed: o.seed };
+}
+
+/** Drop the metrics lines after `step` (a run stopped after its last resume point wrote them). */
+function truncateMetrics(path: string, step: number): void {
+  if (!existsSync(path)) return;
+  const kept = readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '' && (JSON.parse(line) as { step: number }).step <= step);
+  writeFileAtomic(path, kept.map((l) => `${l}\n`).join(''));
+}
+
 /** One online SAC run: its parts, and the steps of the loop as small methods. */
-class SacRun {
+export class SacRun {
   step = 0;
   episodes = 0;
   lastReturn = NaN;
@@ -183,8 +192,15 @@ class SacRun {
   readonly evaluations: SacEvaluation[] = [];
   readonly seconds = { total: 0, updates: 0, rollout: 0, evaluation: 0 };
   private readonly t0 = performance.now();
-  private readonly buffer: ReplayBuffer;
-  private readonly minibatchRng: Rng;
+  /** Seconds the run had taken before this process (a resumed run). */
+  elapsedBefore = 0;
+  readonly buffer: ReplayBuffer;
+  readonly minibatchRng: Rng;
+  readonly exploreRng: Rng;
+  /** Global index of the episode under way. */
+  episodeIndex = 0;
+  /** Actions to play again (a resumed episode under way) before the exploring policy acts. */
+  private replay: { actions: Float32Array; at: number } | undefined;
   private readonly vec: VectorEnv;
   private readonly evalVec: VectorEnv;
   private readonly rollout: BatchedRollout;
@@ -195,15 +211,16 @@ class SacRun {
     env: LocomotionEnv,
     evalEnvs: LocomotionEnv[],
     readonly agent: SacAgent,
-    private readonly log: ExperienceLog,
+    readonly log: ExperienceLog,
   ) {
     this.buffer = new ReplayBuffer(cfg.bufferSize, cfg.obsDim, cfg.actDim, cfg.batchSize);
     this.minibatchRng = new Rng(deriveSeed(o.seed, STREAMS.minibatch));
+    this.exploreRng = new Rng(deriveSeed(o.seed, STREAMS.explore));
     this.vec = new VectorEnv([env]);
     this.evalVec = new VectorEnv(evalEnvs);
-    const exploring = explorer(agent, new Rng(deriveSeed(o.seed, STREAMS.explore)), () => this.step < cfg.randomSteps);
-    this.rollout = new BatchedRollout(this.vec, exploring, { policyName: 'SAC (exploring)' });
-    this.rollout.begin(endlessEpisodes(deriveSeed(o.seed, STREAMS.episodes)), this.recordingHooks());
+    const exploring = explorer(agent, this.exploreRng, () => this.step < cfg.randomSteps);
+    const replayOrExplore: Policy = { act: (obs: Float64Array, n: number) => this.replayAction() ?? exploring.act(obs, n) };
+    this.rollout = new BatchedRollout(this.vec, replayOrExplore, { policyName: 'SAC (exploring)' });
   }
 
   /** Checks and sets up everything (the env, the settings, an empty output directory) before any step. */
@@ -213,10 +230,60 @@ class SacRun {
     prepareOutDir(o.outDir);
     const evalEnvs = await Promise.all(Array.from({ length: o.evalEpisodes }, () => makeEnv(o.envId)));
     const agent = new SacAgent(cfg, deriveSeed(o.seed, STREAMS.agent), { threads: o.threads });
-    const log = await ExperienceLog.create(join(o.outDir, SAC_RUN_FILES.experience), env, env.maxEpisodeSteps, { algorithm: 'SAC', env_id: o.envId, seed: o.seed });
+    const log = await ExperienceLog.create(join(o.outDir, SAC_RUN_FILES.experience), env, env.maxEpisodeSteps, experienceMetadata(o));
     const run = new SacRun(o, cfg, env, evalEnvs, agent, log);
+    run.startEpisodes(0);
     await run.periodic(); // step 0: the untrained policy (D4RL's "random" datasets sample one)
     return run;
+  }
+
+  /**
+   * The run in outDir where its resume/ checkpoint left it: networks, Adam, buffer, generators and
+   * counters restored, the experience file cut to that point, and the episode under way played
+   * again from its reset with its recorded actions (the physics is deterministic), so the run goes
+   * on exactly as if it had not stopped (src/sac/resume.ts).
+   */
+  static async resume(o: SacRunOptions): Promise<SacRun> {
+    const saved = await readResumeCheckpoint(join(o.outDir, SAC_RUN_FILES.resume), o);
+    const env = await makeEnv(o.envId);
+    const evalEnvs = await Promise.all(Array.from({ length: o.evalEpisodes }, () => makeEnv(o.envId)));
+    const agent = new SacAgent(saved.config, deriveSeed(o.seed, STREAMS.agent), { threads: o.threads });
+    const log = await ExperienceLog.resume(join(o.outDir, SAC_RUN_FILES.experience), env, env.maxEpisodeSteps, experienceMetadata(o), saved.historyRows);
+    const run = new SacRun(o, saved.config, env, evalEnvs, agent, log);
+    restoreRun(run, saved);
+    truncateMetrics(join(o.outDir, SAC_RUN_FILES.metrics), run.step);
+    run.startEpisodes(saved.episodeIndex);
+    run.playAgain(saved.episodeActions, saved.lastObservation);
+    return run;
+  }
+
+  private startEpisodes(first: number): void {
+    this.rollout.begin(endlessEpisodes(deriveSeed(this.o.seed, STREAMS.episodes), first), this.recordingHooks());
+  }
+
+  private replayAction(): Float32Array | undefined {
+    const r = this.replay;
+    if (!r) return undefined;
+    const A = this.cfg.actDim;
+    return r.actions.subarray(r.at * A, (r.at + 1) * A);
+  }
+
+  /** Step the env with `actions` (rows of the episode under way), rebuilding its state and log rows. */
+  private playAgain(actions: Float32Array, lastObservation: Float32Array | null): void {
+    const A = this.cfg.actDim;
+    this.replay = { actions, at: 0 };
+    for (; this.replay.at < actions.length / A; this.replay.at++) this.rollout.stepSync();
+    this.replay = undefined;
+    if (lastObservation === null) return;
+    const now = this.vec.observations.subarray(0, this.cfg.obsDim);
+    if (!lastObservation.every((x, k) => x === Math.fround(now[k]!))) {
+      throw new Error(`SAC resume: replaying episode ${this.episodeIndex} did not reach the saved state (the env or the engine differs from the run's)`);
+    }
+  }
+
+  /** What resume/ keeps (src/sac/resume.ts writes it). */
+  resumePoint(): { episodeActions: Float32Array; lastObservation: Float32Array } {
+    return { episodeActions: this.log.episodeActions(), lastObservation: Float32Array.from(this.vec.observations.subarray(0, this.cfg.obsDim)) };
   }
 
   /** 2. Every transition to the replay buffer and the experience log. */
@@ -234,8 +301,11 @@ class SacRun {
       afterStep: (_slot, reward) => {
         const next = vec.observations.subarray(0, cfg.obsDim);
         const terminated = vec.terminated[0] === 1;
-        buffer.add(obsRow, actRow, reward, next, terminated);
+        if (!this.replay) buffer.add(obsRow, actRow, reward, next, terminated); // a replayed step is in the buffer already
         log.after(reward, next, terminated, vec.running[0] === 0);
+      },
+      episodeStart: (_slot, index) => {
+        this.episodeIndex = index;
       },
       episodeEnd: (e) => {
         this.episodes++;
@@ -263,6 +333,7 @@ class SacRun {
     if (step % o.evalEvery === 0) await this.evaluate();
     if (step % o.snapshotEvery === 0) await writeSnapshot(stepDir(o.outDir, step), this.agent, this.checkpointConfig(), false);
     if (step % o.logEvery === 0) this.logLine();
+    if (o.resumeEvery && step > 0 && step % o.resumeEvery === 0) await writeResumeCheckpoint(join(o.outDir, SAC_RUN_FILES.resume), this, this.checkpointConfig());
   }
 
   private async evaluate(): Promise<SacEvaluation> {
@@ -277,10 +348,15 @@ class SacRun {
     return checkpointConfig(this.o, this.cfg, this.step, this.agent.updates, this.evaluations.at(-1));
   }
 
+  /** Seconds the run has taken so far, resumed parts included. */
+  elapsed(): number {
+    return this.elapsedBefore + (performance.now() - this.t0) / 1000;
+  }
+
   private logLine(): void {
     const { step, o, metrics, episodes, lastReturn } = this;
     const latest = this.evaluations.at(-1);
-    const elapsed = (performance.now() - this.t0) / 1000;
+    const elapsed = this.elapsed();
     const row = { step, updates: this.agent.updates, episodes, lastReturn, ...(latest?.step === step ? { evalReturn: latest.meanReturn, evalScore: latest.normalizedScore } : {}), ...metrics, elapsedS: elapsed };
     appendFileSync(join(o.outDir, SAC_RUN_FILES.metrics), `${JSON.stringify(row)}\n`);
     o.onLog?.(
@@ -297,7 +373,7 @@ class SacRun {
     await writeSnapshot(join(o.outDir, SAC_RUN_FILES.final), this.agent, this.checkpointConfig(), true);
     await this.log.close({ steps: step });
     this.close();
-    this.seconds.total = (performance.now() - this.t0) / 1000;
+    this.seconds.total = this.elapsed();
     const summary: SacRunSummary = {
       envId: o.envId,
       seed: o.seed,
@@ -328,7 +404,7 @@ class SacRun {
 }
 
 export async function trainSac(o: SacRunOptions): Promise<SacRunSummary> {
-  const run = await SacRun.create(o);
+  const run = o.resume ? await SacRun.resume(o) : await SacRun.create(o);
   try {
     while (run.step < o.steps && !o.shouldStop?.()) {
       run.envStep();
