@@ -11,6 +11,7 @@
 import { parseFlags, exitOnHelp, intFlag, usageFail, type FlagValues } from './script-args.js';
 import { SAC_DEFAULTS, SAC_PARAMS, type SacConfig } from '../src/sac/config.js';
 import { trainSac } from '../src/sac/train.js';
+import { SacResumeError } from '../src/sac/resume.js';
 
 const RUN_FLAGS = {
   env: 'Environment: hopper, halfcheetah, walker2d or ant',
@@ -99,6 +100,6 @@ try {
       `evaluation ${summary.seconds.evaluation.toFixed(0)} s); last evaluation ${last?.meanReturn.toFixed(1)} (${last?.normalizedScore.toFixed(1)} normalised)\n`,
   );
 } catch (err) {
-  if (err instanceof RangeError || (err instanceof Error && /is not empty|--steps|--env|--seed|no such file|ENOENT/.test(err.message))) fail((err as Error).message);
+  if (err instanceof RangeError || err instanceof SacResumeError || (err instanceof Error && /is not empty/.test(err.message))) fail((err as Error).message);
   throw err;
 }

@@ -7,6 +7,7 @@
  * to the run at that point. Written atomically every --resume-every steps, after replay.hdf5 was
  * closed with every finished episode (src/sac/experience-log.ts).
  */
+import { CheckpointError } from '../checkpoint/errors.js';
 import { readCheckpointDir, requireResumable, rngStateFromJson, rngStateToJson, writeCheckpointDir, type CheckpointConfig } from '../checkpoint/checkpoint-dir.js';
 import type { Tensor } from '../checkpoint/safetensors.js';
 import type { NamedArray } from '../ofql/networks.js';
@@ -16,6 +17,14 @@ import type { SacEvaluation, SacRun, SacRunOptions } from './train.js';
 
 const EPISODE = { actions: 'episode.actions', lastObservation: 'episode.last_observation' } as const;
 const BUFFER_PREFIX = 'buffer';
+
+/** A resume the command line asked for that cannot go ahead (a usage error: the message names the flag). */
+export class SacResumeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SacResumeError';
+  }
+}
 
 export interface ResumeState {
   config: SacConfig;
@@ -67,11 +76,19 @@ const named = (m: Map<string, Tensor>): Map<string, NamedArray> =>
 
 /** Read resume/ and check it belongs to the run `o` describes (env, seed) and that `o.steps` lies ahead. */
 export async function readResumeCheckpoint(dir: string, o: SacRunOptions): Promise<ResumeState> {
-  const ckpt = await readCheckpointDir(dir, { format: SAC_CHECKPOINT_FORMAT, maxFormatVersion: SAC_CHECKPOINT_FORMAT_VERSION });
+  let ckpt;
+  try {
+    ckpt = await readCheckpointDir(dir, { format: SAC_CHECKPOINT_FORMAT, maxFormatVersion: SAC_CHECKPOINT_FORMAT_VERSION });
+  } catch (e) {
+    if (e instanceof CheckpointError && e.code === 'not-found') {
+      throw new SacResumeError(`--resume: ${dir} does not exist: nothing to continue (a run writes it every --resume-every steps)`);
+    }
+    throw e;
+  }
   requireResumable(ckpt);
   const c = ckpt.config as CheckpointConfig & { envId?: unknown; seed?: unknown; sac?: unknown };
-  if (c.envId !== o.envId) throw new Error(`${dir}: the run is on ${String(c.envId)}, not ${o.envId} (--env)`);
-  if (c.seed !== o.seed) throw new Error(`${dir}: the run has seed ${String(c.seed)}, not ${o.seed} (--seed)`);
+  if (c.envId !== o.envId) throw new SacResumeError(`--env: the run in ${dir} is on ${String(c.envId)}, not ${o.envId}`);
+  if (c.seed !== o.seed) throw new SacResumeError(`--seed: the run in ${dir} has seed ${String(c.seed)}, not ${o.seed}`);
   const config = c.sac as SacConfig;
   checkSacConfig(config);
   const t = ckpt.trainerState as Record<string, unknown>;
@@ -82,7 +99,7 @@ export async function readResumeCheckpoint(dir: string, o: SacRunOptions): Promi
     return v;
   };
   const step = int('step');
-  if (o.steps <= step) throw new Error(`--steps ${o.steps}: the run in ${dir} is already at step ${step}; give more steps to continue it`);
+  if (o.steps <= step) throw new SacResumeError(`--steps ${o.steps}: the run in ${dir} is already at step ${step}; give more steps to continue it`);
   const optimizer = named(ckpt.optimizer);
   const rng = t.rng as Record<string, unknown>;
   return {
