@@ -25,7 +25,6 @@ export function replaceSection(path: string, section: string, title: string): vo
   writeFileAtomic(path, out.replace(/\n*$/, '\n'));
 }
 
-/** The median of the rounds of a benchmark (the mean of the two middle values for an even count). */
 /** A benchmark flag's value as an integer >= 1 (throws naming the flag). */
 export function positiveInt(flag: string, v: string): number {
   const n = Number(v);
@@ -33,6 +32,7 @@ export function positiveInt(flag: string, v: string): number {
   return n;
 }
 
+/** The median of the rounds of a benchmark (the mean of the two middle values for an even count). */
 export function median(xs: readonly number[]): number {
   const a = [...xs].sort((p, q) => p - q);
   const m = a.length >> 1;
