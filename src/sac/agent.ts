@@ -102,53 +102,61 @@ export class SacAgent {
 
   /** One gradient step on `batch` (batchSize rows): the Q nets and targets, then the actor and alpha. */
   update(batch: SacBatch): SacMetrics {
-    const cfg = this.config;
-    const B = cfg.batchSize;
-    const { obsDim: S, actDim: A } = cfg;
     const alpha = this.alpha;
-    const rows = (data: Float32Array, width: number) => ({ data, shape: [B, width] });
-    const logAlpha = { data: this.logAlpha, shape: [] };
+    const critic = this.updateCritic(batch);
+    const actor = this.updateActorAndAlpha(batch);
+    this.updates++;
+    return { ...critic, actorLoss: actor.actorLoss, alphaLoss: actor.alphaLoss, alpha, logPiMean: actor.logPiMean };
+  }
 
-    const cf: Feeds = {
-      [SAC_IO.states]: rows(batch.states, S),
-      [SAC_IO.actions]: rows(batch.actions, A),
-      [SAC_IO.rewards]: rows(batch.rewards, 1),
-      [SAC_IO.nextStates]: rows(batch.nextStates, S),
-      [SAC_IO.notDones]: rows(batch.notDones, 1),
-      [SAC_IO.nextEps]: rows(fillNormals(this.rng, this.nextEps), A),
-      [SAC_IO.logAlpha]: logAlpha,
+  private rows(data: Float32Array, width: number): { data: Float32Array; shape: number[] } {
+    return { data, shape: [this.config.batchSize, width] };
+  }
+
+  /** Q nets: Adam on the TD error, then the targets' soft update (one graph run). */
+  private updateCritic(batch: SacBatch): Pick<SacMetrics, 'criticLoss' | 'qMean' | 'targetQMean'> {
+    const cfg = this.config;
+    const { obsDim: S, actDim: A } = cfg;
+    const feeds: Feeds = {
+      [SAC_IO.states]: this.rows(batch.states, S),
+      [SAC_IO.actions]: this.rows(batch.actions, A),
+      [SAC_IO.rewards]: this.rows(batch.rewards, 1),
+      [SAC_IO.nextStates]: this.rows(batch.nextStates, S),
+      [SAC_IO.notDones]: this.rows(batch.notDones, 1),
+      [SAC_IO.nextEps]: this.rows(fillNormals(this.rng, this.nextEps), A),
+      [SAC_IO.logAlpha]: { data: this.logAlpha, shape: [] },
       [UPDATE_IO.tau]: { data: Float32Array.of(cfg.tau), shape: [] },
       [UPDATE_IO.keep]: { data: Float32Array.of(1 - cfg.tau), shape: [] },
     };
-    this.actor.feed(cf);
-    this.critic.feed(cf);
-    this.target.feed(cf);
-    feedAdam(cf, SAC_NETS.critic, this.critic, this.criticOpt);
-    const co = this.session(`critic:${B}`, () => sacCriticStepGraph(cfg, B)).run(cf);
-    takeAdam(co, this.critic, this.criticOpt);
-    this.target.takeUpdated(co);
+    this.actor.feed(feeds);
+    this.critic.feed(feeds);
+    this.target.feed(feeds);
+    feedAdam(feeds, SAC_NETS.critic, this.critic, this.criticOpt);
+    const out = this.session(`critic:${cfg.batchSize}`, () => sacCriticStepGraph(cfg, cfg.batchSize)).run(feeds);
+    takeAdam(out, this.critic, this.criticOpt);
+    this.target.takeUpdated(out);
+    return { criticLoss: out[SAC_IO.criticLoss]![0]!, qMean: out[SAC_IO.qMean]![0]!, targetQMean: out[SAC_IO.targetQMean]![0]! };
+  }
 
-    const af: Feeds = { [SAC_IO.states]: rows(batch.states, S), [SAC_IO.eps]: rows(fillNormals(this.rng, this.eps), A), [SAC_IO.logAlpha]: logAlpha };
-    this.actor.feed(af);
-    this.critic.feed(af);
-    feedAdam(af, SAC_NETS.actor, this.actor, this.actorOpt);
-    if (cfg.alphaLr > 0) this.feedAlphaAdam(af);
-    const ao = this.session(`actor:${B}`, () => sacActorStepGraph(cfg, B)).run(af);
-    takeAdam(ao, this.actor, this.actorOpt);
-    if (cfg.alphaLr > 0) {
-      this.logAlpha[0] = ao[UPDATE_IO.newParam(SAC_IO.logAlpha)]![0]!;
-      this.alphaOpt.advance([ao[UPDATE_IO.newMoment1(SAC_IO.logAlpha)]!], [ao[UPDATE_IO.newMoment2(SAC_IO.logAlpha)]!]);
-    }
-    this.updates++;
-    return {
-      criticLoss: co[SAC_IO.criticLoss]![0]!,
-      qMean: co[SAC_IO.qMean]![0]!,
-      targetQMean: co[SAC_IO.targetQMean]![0]!,
-      actorLoss: ao[SAC_IO.actorLoss]![0]!,
-      alphaLoss: ao[SAC_IO.alphaLoss]![0]!,
-      alpha,
-      logPiMean: ao[SAC_IO.logPiMean]![0]!,
+  /** Actor through the updated Q nets, and the temperature (one graph run). */
+  private updateActorAndAlpha(batch: SacBatch): Pick<SacMetrics, 'actorLoss' | 'alphaLoss' | 'logPiMean'> {
+    const cfg = this.config;
+    const feeds: Feeds = {
+      [SAC_IO.states]: this.rows(batch.states, cfg.obsDim),
+      [SAC_IO.eps]: this.rows(fillNormals(this.rng, this.eps), cfg.actDim),
+      [SAC_IO.logAlpha]: { data: this.logAlpha, shape: [] },
     };
+    this.actor.feed(feeds);
+    this.critic.feed(feeds);
+    feedAdam(feeds, SAC_NETS.actor, this.actor, this.actorOpt);
+    if (cfg.alphaLr > 0) this.feedAlphaAdam(feeds);
+    const out = this.session(`actor:${cfg.batchSize}`, () => sacActorStepGraph(cfg, cfg.batchSize)).run(feeds);
+    takeAdam(out, this.actor, this.actorOpt);
+    if (cfg.alphaLr > 0) {
+      this.logAlpha[0] = out[UPDATE_IO.newParam(SAC_IO.logAlpha)]![0]!;
+      this.alphaOpt.advance([out[UPDATE_IO.newMoment1(SAC_IO.logAlpha)]!], [out[UPDATE_IO.newMoment2(SAC_IO.logAlpha)]!]);
+    }
+    return { actorLoss: out[SAC_IO.actorLoss]![0]!, alphaLoss: out[SAC_IO.alphaLoss]![0]!, logPiMean: out[SAC_IO.logPiMean]![0]! };
   }
 
   private feedAlphaAdam(feeds: Feeds): void {
