@@ -47,6 +47,20 @@ beforeAll(async () => {
 });
 
 describe('ofql-eval collect (CLI)', () => {
+  it('collects from an ONNX model given by --policy, checked by the ONNX policy kind first', async () => {
+    const out = join(dir, 'onnx.hdf5');
+    const model = join(ROOT, 'test', 'fixtures', 'onnx', 'hopper-tanh-mlp.onnx');
+    const r = cli(['--env', 'hopper-medium-v2', '--policy', model, '--steps', '50', '--max-episode-steps', '25', '-w', '1', '-o', out]);
+    expect(r.status, r.stderr).toBe(0);
+    const ds = await readD4rlFile(out, { envId: 'hopper-medium-v2' });
+    expect(ds.N).toBe(50);
+    expect(Array.from(ds.actions).some((a) => a !== 0)).toBe(true);
+    // A model for another env is refused before any worker starts, naming the input.
+    const bad = cli(['--env', 'halfcheetah-medium-v2', '--policy', model, '--steps', '50', '-w', '1', '-o', join(dir, 'bad.hdf5')]);
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/obs|input/);
+  });
+
   it('collects from an OFQL checkpoint directory given by --ckpt alone', async () => {
     const out = join(dir, 'ofql.hdf5');
     const r = cli(['--env', 'hopper-medium-v2', '--ckpt', ofqlCkpt, '--steps', '60', '--max-episode-steps', '20', '-w', '1', '-o', out]);
