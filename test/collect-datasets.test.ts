@@ -3,12 +3,12 @@
  * readD4rlFile + qlearningDataset; medium-expert is medium then expert; medium-replay has equal
  * shares of the replay checkpoints; a second run gives the same data.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { qlearningDataset, readD4rlFile } from '../src/data/index.js';
+import { spawnAsync } from './eval-helpers.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const SCRIPT = join(ROOT, 'dist', 'scripts', 'make-datasets.js');
@@ -41,16 +41,15 @@ writeFileSync(
 );
 
 const run = (out: string) =>
-  spawnSync(
+  spawnAsync(
     process.execPath,
     [SCRIPT, '--envs', 'halfcheetah', '--datasets', 'medium-replay,medium-expert', '--steps', '1500', '--replay-steps', '700', '--seed', '3', '--behaviour-dir', bdir, '--out', out, '--workers', '1'],
-    { encoding: 'utf8' },
   );
 
 describe('make-datasets', () => {
   it('makes medium, expert, medium-replay and medium-expert files the reader accepts', async () => {
     const out = join(dir, 'a');
-    const r = run(out);
+    const r = await run(out);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/\| halfcheetah-medium-expert \| 3,000 \|/);
     const m = await readD4rlFile(join(out, 'halfcheetah-medium-ars.hdf5'), { envId: 'halfcheetah-medium-v2' });
@@ -79,7 +78,7 @@ describe('make-datasets', () => {
 
   it('is deterministic: a second run gives the same data', async () => {
     const out = join(dir, 'b');
-    expect(run(out).status).toBe(0);
+    expect((await run(out)).status).toBe(0);
     for (const f of ['halfcheetah-medium-replay-ars.hdf5', 'halfcheetah-medium-expert-ars.hdf5']) {
       const x = await readD4rlFile(join(dir, 'a', f));
       const y = await readD4rlFile(join(out, f));
@@ -107,10 +106,9 @@ describe('make-datasets --source sac', () => {
       logEvery: 200,
     });
     const out = join(dir, 'sac');
-    const r = spawnSync(
+    const r = await spawnAsync(
       process.execPath,
       [SCRIPT, '--source', 'sac', '--sac-runs', runs, '--envs', 'hopper', '--datasets', 'random,medium-replay,medium-expert', '--steps', '800', '--out', out, '--workers', '1'],
-      { encoding: 'utf8' },
     );
     expect(r.status, r.stderr).toBe(0);
     const medium = /medium (\S+)step-0*(\d+) \(/.exec(r.stderr);

@@ -16,7 +16,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT } from './eval-helpers.js';
+import { ROOT, spawnAsync } from './eval-helpers.js';
 
 const CLI = join(ROOT, 'dist', 'src', 'cli.js');
 const tmp = mkdtempSync(join(tmpdir(), 'ofql-docs-'));
@@ -241,11 +241,11 @@ describe('fenced shell commands in README.md and docs/', () => {
     expect(cheap.length).toBeGreaterThanOrEqual(4);
   });
 
-  it.each(cheap.map((c) => [`${c.file}:${c.line}: ${c.text}`, c] as const))('runs: %s', (_name, c) => {
+  it.each(cheap.map((c) => [`${c.file}:${c.line}: ${c.text}`, c] as const))('runs: %s', async (_name, c) => {
     const args = [...ofqlArgs(c)!];
     // Output files go to the temp directory: the docs' destinations are committed files.
     for (let k = 0; k < args.length - 1; k++) if (OUTPUT_FLAGS.has(args[k])) args[k + 1] = join(tmp, `${c.line}-${basename(args[k + 1])}`);
-    const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    const r = await spawnAsync(process.execPath, [CLI, ...args], { cwd: ROOT, timeout: 60_000 });
     const verdict = args[0] === 'regress' ? [0, 1] : [0];
     expect(verdict, `exit ${r.status}\n${r.stderr}`).toContain(r.status);
   });

@@ -1,4 +1,5 @@
 /** Shared helpers of the evaluation tests. */
+import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -30,4 +31,33 @@ export async function waitForThreads(target: number | null, timeoutMs = 5000): P
     n = threadCount()!;
   }
   return n;
+}
+
+/** What a finished child process left: spawnSync's result shape. */
+export interface ChildResult {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * spawnSync's result without blocking the test worker while the child runs: a long spawnSync
+ * keeps the worker's event loop from answering vitest, which fails a run ("Timeout calling
+ * onTaskUpdate") on a loaded machine. `timeout` kills the child with SIGTERM, as spawnSync does.
+ */
+export function spawnAsync(cmd: string, args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {}): Promise<ChildResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    const timer = opts.timeout ? setTimeout(() => child.kill('SIGTERM'), opts.timeout) : undefined;
+    child.on('error', reject);
+    child.on('close', (status, signal) => {
+      clearTimeout(timer);
+      resolvePromise({ status, signal, stdout, stderr });
+    });
+  });
 }

@@ -3,7 +3,6 @@
  * the default `onnx` backend of the OFQL checkpoint policy): the protobuf encoding, and actions equal
  * to the TensorFlow.js policy's on the same weights, observations and noise (within 1e-5).
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +11,7 @@ import { ProtoWriter } from '../src/onnx/protobuf.js';
 import { createOfqlCheckpointPolicy } from '../src/policy/ofql-checkpoint.js';
 import { createOnnxPolicy, createOnnxSession, importOnnxRuntime } from '../src/policy/onnx-policy.js';
 import type { ActContext, Policy } from '../src/policy/types.js';
-import { ROOT } from './eval-helpers.js';
+import { ROOT, spawnAsync } from './eval-helpers.js';
 
 const CKPT = join(ROOT, 'eval', 'checkpoints', 'ofql-hopper-medium');
 const CLI = join(ROOT, 'dist', 'src', 'cli.js');
@@ -20,7 +19,7 @@ const HOPPER = { envId: 'hopper-medium-v2', observationSize: 11, actionSize: 3, 
 const tmp = mkdtempSync(join(tmpdir(), 'ofql-onnx-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const cli = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: ROOT, timeout: 120_000 });
+const cli = (args: string[]) => spawnAsync(process.execPath, [CLI, ...args], { cwd: ROOT, timeout: 120_000 });
 
 /** n observations spread over a plausible range, and a context with distinct seeds and steps. */
 function batch(n: number): { obs: Float64Array; ctx: ActContext } {
@@ -43,7 +42,7 @@ async function actions(p: Policy, n: number): Promise<Float32Array> {
 }
 
 describe('protobuf encoding', () => {
-  it('writes varints, negative int64s, floats and nested messages as the wire format says', () => {
+  it('writes varints, negative int64s, floats and nested messages as the wire format says', async () => {
     expect(Array.from(new ProtoWriter().int(1, 300).finish())).toEqual([0x08, 0xac, 0x02]);
     expect(Array.from(new ProtoWriter().int(2, -1).finish())).toEqual([0x10, ...Array(9).fill(0xff), 0x01]);
     expect(Array.from(new ProtoWriter().float(3, 1).finish())).toEqual([0x1d, 0x00, 0x00, 0x80, 0x3f]);
@@ -71,7 +70,7 @@ describe('the one-step actor on onnxruntime', () => {
 
   it('export-onnx writes a model with obs and noise inputs that acts like the checkpoint', async () => {
     const out = join(tmp, 'actor.onnx');
-    const r = cli(['export-onnx', CKPT, '-o', out]);
+    const r = await cli(['export-onnx', CKPT, '-o', out]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/wrote .*actor\.onnx \(\d+ bytes; ema actor of step 30000\)/);
@@ -85,11 +84,11 @@ describe('the one-step actor on onnxruntime', () => {
     expect(Array.from(fromFile)).toEqual(Array.from(fromCkpt));
   });
 
-  it('export-onnx names a missing checkpoint and refuses a directory as output', () => {
-    const missing = cli(['export-onnx', join(tmp, 'nope'), '-o', join(tmp, 'x.onnx')]);
+  it('export-onnx names a missing checkpoint and refuses a directory as output', async () => {
+    const missing = await cli(['export-onnx', join(tmp, 'nope'), '-o', join(tmp, 'x.onnx')]);
     expect(missing.status).toBe(1);
     expect(missing.stderr).toMatch(/export-onnx: error: .*nope/);
-    const dirOut = cli(['export-onnx', CKPT, '-o', tmp]);
+    const dirOut = await cli(['export-onnx', CKPT, '-o', tmp]);
     expect(dirOut.status).toBe(2);
     expect(dirOut.stderr).toMatch(/--out .* is a directory/);
   });

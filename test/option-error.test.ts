@@ -3,7 +3,6 @@
  * "Run 'ofql-eval --help'"); a plain RangeError is a bug (in the project, a policy or a plug-in)
  * and goes to the command's unexpected-error path instead.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +10,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { OptionError } from '../src/option-error.js';
 import { UsageError } from '../src/cli-errors.js';
 import { OutputPathError } from '../src/output-path.js';
-import { ROOT } from './eval-helpers.js';
+import { ROOT, spawnAsync } from './eval-helpers.js';
 
 const thrown = vi.hoisted(() => ({ error: null as Error | null }));
 vi.mock('../src/collect/collect.js', () => ({
@@ -23,7 +22,7 @@ const { collectCommand } = await import('../src/commands/collect.js');
 
 const CLI = join(ROOT, 'dist', 'src', 'cli.js');
 const dir = mkdtempSync(join(tmpdir(), 'ofql-option-error-'));
-const cli = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+const cli = (args: string[]) => spawnAsync(process.execPath, [CLI, ...args], { cwd: ROOT, timeout: 120_000 });
 const quick = ['--env', 'hopper-medium-v2', '--episodes', '2', '--max-episode-steps', '5', '--workers', '1'];
 
 function plugin(name: string, body: string): string {
@@ -33,7 +32,7 @@ function plugin(name: string, body: string): string {
 }
 
 describe('OptionError', () => {
-  it('is a RangeError, and the usage errors are OptionErrors', () => {
+  it('is a RangeError, and the usage errors are OptionErrors', async () => {
     expect(new OptionError('x')).toBeInstanceOf(RangeError);
     expect(new OptionError('x').name).toBe('OptionError');
     expect(new UsageError('x')).toBeInstanceOf(OptionError);
@@ -43,27 +42,27 @@ describe('OptionError', () => {
 });
 
 describe('ofql-eval run', () => {
-  it('a value the library rejects (OptionError) is a usage error naming the flag', () => {
-    const r = cli(['--policy', 'random', '--env', 'hopper-medium-v2', '--episodes', '100000000']);
+  it('a value the library rejects (OptionError) is a usage error naming the flag', async () => {
+    const r = await cli(['--policy', 'random', '--env', 'hopper-medium-v2', '--episodes', '100000000']);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/--episodes 100000000 is more than the limit/);
     expect(r.stderr).toContain("Run 'ofql-eval --help' for usage.");
-    const s = cli(['--policy', 'random', '--env', 'hopper-medium-v2', '--shard', '5/2']);
+    const s = await cli(['--policy', 'random', '--env', 'hopper-medium-v2', '--shard', '5/2']);
     expect(s.status).toBe(2);
     expect(s.stderr).toMatch(/--shard: i must be in 0\.\.1/);
   });
 
-  it('a RangeError thrown by a plug-in factory is not a usage error', () => {
+  it('a RangeError thrown by a plug-in factory is not a usage error', async () => {
     const p = plugin('factory-range.mjs', "export default async () => { throw new RangeError('bug in the factory'); };\n");
-    const r = cli(['--policy', p, ...quick]);
+    const r = await cli(['--policy', p, ...quick]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/the factory threw for hopper-medium-v2: bug in the factory/);
     expect(r.stderr).not.toContain('--help');
   });
 
-  it("a RangeError thrown by a plug-in's act() is not a usage error", () => {
+  it("a RangeError thrown by a plug-in's act() is not a usage error", async () => {
     const p = plugin('act-range.mjs', "export default async () => ({ act() { throw new RangeError('bug in act'); } });\n");
-    const r = cli(['--policy', p, ...quick]);
+    const r = await cli(['--policy', p, ...quick]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/act\(\) threw: bug in act/);
     expect(r.stderr).not.toContain('--help');

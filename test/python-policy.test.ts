@@ -10,7 +10,7 @@ import { EvaluationError, type EvaluateOptions, evaluate } from '../eval/evaluat
 import { preparePolicy } from '../src/policy/kinds.js';
 import { PolicyLoadError } from '../src/policy/errors.js';
 import { pythonBridgePath } from '../src/policy/python-policy.js';
-import { FIX, ROOT } from './eval-helpers.js';
+import { FIX, ROOT, spawnAsync } from './eval-helpers.js';
 
 const PY = join(FIX, 'py');
 
@@ -139,7 +139,7 @@ describe('Python policies', () => {
 
 describe('no Python child outlives the CLI', () => {
   const cliArgs = (args: string[]) => [join(ROOT, 'dist/src/cli.js'), '--env', 'hopper-medium-v2', '--python', PYTHON, '--progress', 'off', ...args];
-  const cli = (args: string[]) => spawnSync(process.execPath, cliArgs(args), { cwd: PY, encoding: 'utf8', timeout: 60_000 });
+  const cli = (args: string[]) => spawnAsync(process.execPath, cliArgs(args), { cwd: PY, timeout: 60_000 });
 
   /** Start the CLI, send `sig` once both workers' Python children run, and wait for its exit. */
   async function cliSignalled(args: string[], sig: NodeJS.Signals): Promise<{ status: number | null; stdout: string }> {
@@ -168,7 +168,7 @@ describe('no Python child outlives the CLI', () => {
   });
 
   it('a failed run (crash) exits 1 and leaves no child', async () => {
-    const r = cli(['--policy', 'py:crash.py', '--episodes', '4', '--max-episode-steps', '10']);
+    const r = await cli(['--policy', 'py:crash.py', '--episodes', '4', '--max-episode-steps', '10']);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/\[py:crash\.py hopper-medium-v2 worker \d+\] about to crash/);
     expect(await noBridgeLeft()).toEqual([]);

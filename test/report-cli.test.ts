@@ -3,7 +3,6 @@
  * families x three seeds x two datasets become the tables, aggregates and figures, with numbers
  * checked against values computed here; learning curves from train run directories; refusals.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,12 +12,12 @@ import { type EvalResultDocument, makeEnvResult, writeResultFile } from '../eval
 import { makeReport } from '../src/commands/report.js';
 import { learningCurves } from '../src/report/curves.js';
 import { normalizedScore } from '../src/registry.js';
-import { ROOT, fixture } from './eval-helpers.js';
+import { ROOT, fixture, spawnAsync } from './eval-helpers.js';
 
 const CLI = join(ROOT, 'dist', 'src', 'cli.js');
 const tmp = mkdtempSync(join(tmpdir(), 'ofql-report-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-const cli = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: tmp, timeout: 120_000 });
+const cli = (args: string[]) => spawnAsync(process.execPath, [CLI, ...args], { cwd: tmp, timeout: 120_000 });
 
 /** Returns shifted by a constant per (policy, seed): scores known exactly. */
 const SHIFTS = { ofql: [300, 320, 340], bc: [0, 10, 20] } as const;
@@ -59,7 +58,7 @@ beforeAll(async () => {
 });
 
 describe('ofql-eval report', () => {
-  it('keeps a dot inside a run name: eta 0.01 and eta 0.1 runs are two policies, seeds of each one', () => {
+  it('keeps a dot inside a run name: eta 0.01 and eta 0.1 runs are two policies, seeds of each one', async () => {
     const dotted: string[] = [];
     for (const eta of ['0.01', '0.1']) {
       for (const seed of [0, 1]) {
@@ -75,7 +74,7 @@ describe('ofql-eval report', () => {
     ]);
   });
 
-  it('groups seeds into policies and computes the aggregates and P(X > Y) of the run x dataset matrix', () => {
+  it('groups seeds into policies and computes the aggregates and P(X > Y) of the run x dataset matrix', async () => {
     const { json, markdown } = makeReport({ files: [...files.ofql!, ...files.bc!], by: 'policy', reps: 2000, seed: 0, train: [] }, 'fixed');
     const data = JSON.parse(json);
     expect(data.policies.map((p: { label: string }) => p.label)).toEqual(['ofql', 'bc']);
@@ -98,15 +97,15 @@ describe('ofql-eval report', () => {
     expect(markdown).toMatch(/\| \*\*average\*\* \| \*\*[\d.]+\*\* \| \*\*[\d.]+\*\* \|/);
   });
 
-  it('is reproducible: the same seed gives the same report, another seed other intervals', () => {
+  it('is reproducible: the same seed gives the same report, another seed other intervals', async () => {
     const args = { files: [...files.ofql!, ...files.bc!], by: 'policy' as const, reps: 500, train: [] };
     expect(makeReport({ ...args, seed: 3 }, 'x').json).toBe(makeReport({ ...args, seed: 3 }, 'x').json);
     expect(makeReport({ ...args, seed: 4 }, 'x').json).not.toBe(makeReport({ ...args, seed: 3 }, 'x').json);
   });
 
-  it('writes report.md, a self-contained report.html with figures, and report.json', () => {
+  it('writes report.md, a self-contained report.html with figures, and report.json', async () => {
     const out = join(tmp, 'out');
-    const r = cli(['report', ...files.ofql!, ...files.bc!, '-o', out, '--reps', '1000']);
+    const r = await cli(['report', ...files.ofql!, ...files.bc!, '-o', out, '--reps', '1000']);
     expect(r.stderr).toMatch(/wrote .*report\.md, .*report\.html, .*report\.json/);
     expect(r.status).toBe(0);
     const html = readFileSync(join(out, 'report.html'), 'utf8');
@@ -120,30 +119,30 @@ describe('ofql-eval report', () => {
     expect(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).kind).toBe('ofql-eval/report');
   });
 
-  it('--by file makes each file a policy; without -o the Markdown goes to stdout', () => {
-    const r = cli(['report', files.ofql![0]!, files.bc![0]!, '--by', 'file', '--reps', '200']);
+  it('--by file makes each file a policy; without -o the Markdown goes to stdout', async () => {
+    const r = await cli(['report', files.ofql![0]!, files.bc![0]!, '--by', 'file', '--reps', '200']);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/\| dataset \| ofql-seed0 \| bc-seed0 \|/);
     expect(r.stdout).toMatch(/has no interval over seeds/);
   });
 
-  it('refuses bad input before the bootstrap, naming the file or flag', () => {
-    expect(cli(['report', join(tmp, 'missing.json')]).stderr).toMatch(/result file .*missing\.json does not exist/);
-    const reps = cli(['report', files.ofql![0]!, '--reps', '0']);
+  it('refuses bad input before the bootstrap, naming the file or flag', async () => {
+    expect((await cli(['report', join(tmp, 'missing.json')])).stderr).toMatch(/result file .*missing\.json does not exist/);
+    const reps = await cli(['report', files.ofql![0]!, '--reps', '0']);
     expect(reps.status).toBe(2);
     expect(reps.stderr).toMatch(/--reps must be an integer from 1/);
     const incomplete = join(tmp, 'incomplete.json');
     writeResultFile(incomplete, { ...variant(base, '/runs/x', 0), complete: false, interrupted: true });
-    const bad = cli(['report', incomplete]);
+    const bad = await cli(['report', incomplete]);
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/incomplete\.json: the evaluation is not complete/);
-    const twice = cli(['report', files.ofql![0]!, files.ofql![0]!]);
+    const twice = await cli(['report', files.ofql![0]!, files.ofql![0]!]);
     expect(twice.stderr).toMatch(/both are run \/runs\/ofql-seed0 of policy "ofql"/);
   });
 });
 
 describe('learning curves from train run directories', () => {
-  it('averages the seeds of a family per step, with their range', () => {
+  it('averages the seeds of a family per step, with their range', async () => {
     const lines = (scores: Array<[number, number]>) => scores.map(([step, s]) => JSON.stringify({ step, envId: 'hopper-medium-v2', normalizedMean: s })).join('\n') + '\n';
     const dirs = [
       ['hopper-medium-seed0', lines([[0, 10], [100, 30]])],
