@@ -8,7 +8,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { replaceSection } from './bench-report.js';
 import { packageRoot } from '../src/mujoco/bridge.js';
@@ -68,7 +68,7 @@ const when = new Date().toISOString().slice(0, 10);
 const lines = [
   TITLE,
   '',
-  `Made ${when} on ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, from the runs in ${args.runs} and ${args.data}/datasets-manifest.json. Two runs shared the machine (one per core) with other work, so the times are what a run takes on a busy 2-core machine. Returns: 10 episodes of the deterministic policy, raw (D4RL-normalised).`,
+  `Made ${when} on ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, from the runs in ${relative(packageRoot, runsDir) || '.'}/ and ${relative(packageRoot, join(resolve(args.data!), 'datasets-manifest.json'))}. Two runs shared the machine (one per core) with other work, so the times are what a run takes on a busy 2-core machine. Returns: 10 episodes of the deterministic policy, raw (D4RL-normalised).`,
   '',
   '| run | env steps | wall (min) | updates (min) | rollout (min) | evaluation (min) | final return | best return |',
   '|---|---:|---:|---:|---:|---:|---:|---:|',
