@@ -27,31 +27,30 @@ const TITLE = '## Measured runs and datasets (node dist/scripts/sac-report.js)';
 const runsDir = resolve(args.runs!);
 const minutes = (s: number) => (s / 60).toFixed(1);
 
-function runRows(): string[] {
+/** Every run directory with a summary.json, by name. */
+function summaries(): Array<[string, SacRunSummary]> {
   if (!existsSync(runsDir)) return [];
   return readdirSync(runsDir)
     .filter((d) => existsSync(join(runsDir, d, 'summary.json')))
     .sort()
-    .map((d) => {
-      const s = JSON.parse(readFileSync(join(runsDir, d, 'summary.json'), 'utf8')) as SacRunSummary;
-      const final = s.evaluations.at(-1)!;
-      const best = s.evaluations.reduce((a, b) => (b.meanReturn > a.meanReturn ? b : a));
-      const perUpdate = s.updates > 0 ? ((1000 * s.seconds.updates) / s.updates).toFixed(1) : 'n/a';
-      return `| ${d} | ${s.stepsDone.toLocaleString('en-US')} | ${minutes(s.seconds.total)} | ${minutes(s.seconds.updates)} (${perUpdate} ms each) | ${minutes(s.seconds.rollout)} | ${minutes(s.seconds.evaluation)} | ${final.meanReturn.toFixed(0)} (${final.normalizedScore.toFixed(1)}) | ${best.meanReturn.toFixed(0)} at ${best.step.toLocaleString('en-US')} |`;
-    });
+    .map((d) => [d, JSON.parse(readFileSync(join(runsDir, d, 'summary.json'), 'utf8')) as SacRunSummary]);
+}
+
+function runRows(): string[] {
+  return summaries().map(([d, s]) => {
+    const final = s.evaluations.at(-1)!;
+    const best = s.evaluations.reduce((a, b) => (b.meanReturn > a.meanReturn ? b : a));
+    const perUpdate = s.updates > 0 ? ((1000 * s.seconds.updates) / s.updates).toFixed(1) : 'n/a';
+    return `| ${d} | ${s.stepsDone.toLocaleString('en-US')} | ${minutes(s.seconds.total)} | ${minutes(s.seconds.updates)} (${perUpdate} ms each) | ${minutes(s.seconds.rollout)} | ${minutes(s.seconds.evaluation)} | ${final.meanReturn.toFixed(0)} (${final.normalizedScore.toFixed(1)}) | ${best.meanReturn.toFixed(0)} at ${best.step.toLocaleString('en-US')} |`;
+  });
 }
 
 function curveRows(): string[] {
-  if (!existsSync(runsDir)) return [];
-  return readdirSync(runsDir)
-    .filter((d) => existsSync(join(runsDir, d, 'summary.json')))
-    .sort()
-    .map((d) => {
-      const s = JSON.parse(readFileSync(join(runsDir, d, 'summary.json'), 'utf8')) as SacRunSummary;
-      const every = Math.max(1, Math.ceil(s.evaluations.length / 10));
-      const points = s.evaluations.filter((_, i) => i % every === 0 || i === s.evaluations.length - 1);
-      return `- ${d}: ${points.map((e) => `${(e.step / 1000).toFixed(0)}k ${e.meanReturn.toFixed(0)}`).join(', ')}`;
-    });
+  return summaries().map(([d, s]) => {
+    const every = Math.max(1, Math.ceil(s.evaluations.length / 10));
+    const points = s.evaluations.filter((_, i) => i % every === 0 || i === s.evaluations.length - 1);
+    return `- ${d}: ${points.map((e) => `${(e.step / 1000).toFixed(0)}k ${e.meanReturn.toFixed(0)}`).join(', ')}`;
+  });
 }
 
 function datasetRows(): string[] {
