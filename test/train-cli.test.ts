@@ -56,6 +56,18 @@ describe('ofql-eval train (CLI)', () => {
     expect(existsSync(join(out, 'step-00000020', 'trainer-state.json'))).toBe(true);
     expect(JSON.parse(readFileSync(join(out, 'latest', 'config.json'), 'utf8')).step).toBe(20);
 
+    // A training-time evaluation is the same as evaluating that checkpoint with the CLI (one-step: the ONNX actor).
+    const oneStep = join(dir, 'one-step');
+    const os = run([...tiny(oneStep), '--steps', '10', '--eval-every', '10', '--eval-episodes', '3', '--eval-max-episode-steps', '30', '--eval-sampler', 'one-step']);
+    expect(os.code, os.stderr).toBe(0);
+    const trainEval = readJsonl(join(oneStep, 'eval.jsonl'))[0]!;
+    const byCli = spawnSync(process.execPath, [cli, '--ckpt', `${oneStep}@10`, '--sampler', 'one-step', '--episodes', '3', '--max-episode-steps', '30', '--seed', String(trainEval.evalSeed), '--workers', '1', '--progress', 'off', '--json', join(dir, 'by-cli.json')], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+    expect(byCli.status, byCli.stderr).toBe(0);
+    const cliResult = JSON.parse(readFileSync(join(dir, 'by-cli.json'), 'utf8')) as { results: Array<{ normalizedScores: number[] }> };
+    const scores = cliResult.results[0]!.normalizedScores;
+    expect(scores.length).toBe(3);
+    expect(trainEval.normalizedMean).toBeCloseTo(scores.reduce((a, b) => a + b, 0) / 3, 10);
+
     const bad = run([...tiny(out), '--steps', '30', '--resume', '--eta', '2']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain(join(out, 'step-00000020', 'config.json'));

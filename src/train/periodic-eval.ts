@@ -60,11 +60,17 @@ export function evalSamplerOf(given: EvalSampler | undefined, config: OfqlConfig
   return sampler;
 }
 
-/** The OFQL checkpoint policy the harness's workers run; its options travel in the policy reference. */
+/**
+ * The OFQL checkpoint policy the harness's workers run; its options travel in the policy reference.
+ * The backend is the one `ofql-eval --ckpt <run>@N --sampler <s>` uses by default (the ONNX actor
+ * for one-step), so a training-time evaluation and that command give the same episodes: actions
+ * that differ in the sixth decimal between backends can tip a walker over (docs/results.md).
+ */
 export async function evalPolicyOf(sampler: EvalSampler, config: OfqlConfig): Promise<PolicyRef> {
   const { ofqlPolicyRef } = await import('../policy/ofql-cli.js');
+  const { defaultOfqlBackend } = await import('../policy/ofql-checkpoint.js');
   const n = sampler === 'dql' || sampler === 'best-of-n' ? config.evalCandidates : undefined;
-  return ofqlPolicyRef({ sampler, backend: 'wasm', ...(n === undefined ? {} : { n }) });
+  return ofqlPolicyRef({ sampler, backend: defaultOfqlBackend(sampler), ...(n === undefined ? {} : { n }) });
 }
 
 export interface PeriodicEvaluationOptions {
