@@ -46,7 +46,7 @@ import { BehaviourPool } from '../src/behaviour/pool.js';
 import { collect, episodeRows } from '../src/collect/collect.js';
 import { collectRows } from '../src/collect/collect-rows.js';
 import type { CollectResult } from '../src/collect/options.js';
-import { D4rlWriter } from '../src/data/d4rl-writer.js';
+import { D4rlWriter, leadingRows } from '../src/data/d4rl-writer.js';
 import { packageVersion } from '../src/package-version.js';
 import { readD4rlFile, type MetadataValue } from '../src/data/d4rl-hdf5.js';
 import { packageRoot } from '../src/mujoco/bridge.js';
@@ -261,23 +261,22 @@ async function sacMediumReplay(env: string): Promise<Made> {
   const { medium } = sacSnapshots(env);
   const history = await readD4rlFile(join(dirname(medium.dir), SAC_RUN_FILES.experience));
   const N = Math.min(medium.step, history.N);
-  const { observationSize: O, actionSize: A } = history;
-  const { qpos, qvel, qposSize: P, qvelSize: V } = history.infos;
-  if (!qpos || !qvel || !P || !V || !history.nextObservations) throw new Error(`${history.file}: expected next_observations and infos/qpos, infos/qvel (a SAC replay history)`);
-  const timeouts = history.timeouts.slice(0, N);
-  if (N > 0 && history.terminals[N - 1] === 0) timeouts[N - 1] = 1;
-  const w = await D4rlWriter.create(out, { observationSize: O, actionSize: A, nextObservations: true, qposSize: P, qvelSize: V, infosDtype: 'float32', expectedRows: N });
+  const rows = leadingRows(history, N);
+  // The cut episode ends in a time-out, so episodes do not run past the file's end.
+  const timeouts = rows.timeouts.slice();
+  if (N > 0 && rows.terminals[N - 1] === 0) timeouts[N - 1] = 1;
+  const { infos } = history;
+  const w = await D4rlWriter.create(out, {
+    observationSize: history.observationSize,
+    actionSize: history.actionSize,
+    nextObservations: true,
+    qposSize: infos.qposSize,
+    qvelSize: infos.qvelSize,
+    infosDtype: 'float32',
+    expectedRows: N,
+  });
   try {
-    w.append({
-      observations: history.observations.subarray(0, N * O),
-      actions: history.actions.subarray(0, N * A),
-      rewards: history.rewards.subarray(0, N),
-      terminals: history.terminals.subarray(0, N),
-      timeouts,
-      nextObservations: history.nextObservations.subarray(0, N * O),
-      qpos: qpos.subarray(0, N * P),
-      qvel: qvel.subarray(0, N * V),
-    });
+    w.append({ ...rows, timeouts });
     const returns = episodeReturns(history.rewards.subarray(0, N), history.terminals, timeouts);
     const meanReturn = returns.length > 0 ? returns.reduce((a, b) => a + b, 0) / returns.length : NaN;
     const meta: Record<string, MetadataValue> = {

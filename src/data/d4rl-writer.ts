@@ -33,7 +33,7 @@ import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DatasetError, findNonFinite } from './errors.js';
 import { packageVersion } from '../package-version.js';
-import type { MetadataValue } from './d4rl-hdf5.js';
+import type { D4rlDataset, MetadataValue } from './d4rl-hdf5.js';
 import { Dataset, Group, H5File, errorText, h5Ready, writeRowsRaw } from './h5.js';
 import { H5PY_BOOL_TEMPLATE_SHA256, h5pyBoolTemplate } from './h5py-bool-template.js';
 
@@ -75,6 +75,41 @@ export interface D4rlRows {
   nextObservations?: ArrayLike<number>;
   qpos?: ArrayLike<number>;
   qvel?: ArrayLike<number>;
+}
+
+/** Rows of a read file as typed-array views. */
+export interface LeadingRows extends Required<D4rlRows> {
+  observations: Float32Array;
+  actions: Float32Array;
+  rewards: Float32Array;
+  terminals: Uint8Array;
+  timeouts: Uint8Array;
+  nextObservations: Float32Array;
+  qpos: Float64Array;
+  qvel: Float64Array;
+}
+
+/**
+ * The first `rows` rows of a file readD4rlFile read (with next_observations and infos/qpos,
+ * infos/qvel, as a replay history has), ready to append to another file; views, not copies.
+ */
+export function leadingRows(d: D4rlDataset, rows: number): LeadingRows {
+  const { qpos, qvel, qposSize: P, qvelSize: V } = d.infos;
+  if (d.N < rows || !d.nextObservations || !qpos || !qvel || !P || !V) {
+    throw new DatasetError({ code: 'write', file: d.file, detail: `expected ${rows} rows with next_observations and infos/qpos, infos/qvel (a replay history), got ${d.N}` });
+  }
+  const O = d.observationSize;
+  const A = d.actionSize;
+  return {
+    observations: d.observations.subarray(0, rows * O),
+    actions: d.actions.subarray(0, rows * A),
+    rewards: d.rewards.subarray(0, rows),
+    terminals: d.terminals.subarray(0, rows),
+    timeouts: d.timeouts.subarray(0, rows),
+    nextObservations: d.nextObservations.subarray(0, rows * O),
+    qpos: qpos.subarray(0, rows * P),
+    qvel: qvel.subarray(0, rows * V),
+  };
 }
 
 type Kind = 'f32' | 'f64' | 'bool';

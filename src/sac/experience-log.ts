@@ -9,7 +9,7 @@
  * episode under way stays in memory; its actions go into the resume checkpoint.
  */
 import type { LocomotionEnv } from '../../envs/locomotion-env.js';
-import { D4rlWriter } from '../data/d4rl-writer.js';
+import { D4rlWriter, leadingRows } from '../data/d4rl-writer.js';
 import { readD4rlFile, type MetadataValue } from '../data/d4rl-hdf5.js';
 
 export class ExperienceLog {
@@ -140,22 +140,5 @@ function openWriter(path: string, env: LocomotionEnv, metadata: Record<string, M
 
 /** Append the first `rows` rows of the D4RL file at `path` to `writer`. */
 async function copyRows(path: string, rows: number, writer: D4rlWriter): Promise<void> {
-  if (rows === 0) return;
-  const d = await readD4rlFile(path);
-  const { qpos, qvel, qposSize: P, qvelSize: V } = d.infos;
-  if (d.N < rows || !d.nextObservations || !qpos || !qvel || !P || !V) {
-    throw new Error(`${path}: expected ${rows} rows with next_observations and infos/qpos, infos/qvel (a SAC replay history), got ${d.N}`);
-  }
-  const O = d.observationSize;
-  const A = d.actionSize;
-  writer.append({
-    observations: d.observations.subarray(0, rows * O),
-    actions: d.actions.subarray(0, rows * A),
-    rewards: d.rewards.subarray(0, rows),
-    terminals: d.terminals.subarray(0, rows),
-    timeouts: d.timeouts.subarray(0, rows),
-    nextObservations: d.nextObservations.subarray(0, rows * O),
-    qpos: qpos.subarray(0, rows * P),
-    qvel: qvel.subarray(0, rows * V),
-  });
+  if (rows > 0) writer.append(leadingRows(await readD4rlFile(path), rows));
 }
