@@ -66,6 +66,9 @@ export class SacAgent {
   private readonly sessions = new Map<string, SyncSession>();
   private readonly eps: Float32Array;
   private readonly nextEps: Float32Array;
+  /** The soft update's tau and 1 - tau, fed to every critic step. */
+  private readonly tau: Float32Array;
+  private readonly keep: Float32Array;
   /** Gradient steps taken. */
   updates = 0;
 
@@ -85,6 +88,8 @@ export class SacAgent {
     this.rng = new Rng(deriveSeed(seed, STREAMS.updates));
     this.eps = new Float32Array(config.batchSize * config.actDim);
     this.nextEps = new Float32Array(config.batchSize * config.actDim);
+    this.tau = Float32Array.of(config.tau);
+    this.keep = Float32Array.of(1 - config.tau);
   }
 
   get alpha(): number {
@@ -125,8 +130,8 @@ export class SacAgent {
       [SAC_IO.notDones]: this.rows(batch.notDones, 1),
       [SAC_IO.nextEps]: this.rows(fillNormals(this.rng, this.nextEps), A),
       [SAC_IO.logAlpha]: { data: this.logAlpha, shape: [] },
-      [UPDATE_IO.tau]: { data: Float32Array.of(cfg.tau), shape: [] },
-      [UPDATE_IO.keep]: { data: Float32Array.of(1 - cfg.tau), shape: [] },
+      [UPDATE_IO.tau]: { data: this.tau, shape: [] },
+      [UPDATE_IO.keep]: { data: this.keep, shape: [] },
     };
     this.actor.feed(feeds);
     this.critic.feed(feeds);

@@ -60,11 +60,14 @@ export class ReplayBuffer {
   sample(rng: Rng): SacBatch {
     if (this.size === 0) throw new Error('internal: sampling an empty replay buffer');
     const { obsDim: O, actDim: A, batch } = this;
+    // Index loops, not subarray views: nothing is allocated per sampled row.
     for (let b = 0; b < this.batchSize; b++) {
       const i = Math.floor(rng.random() * this.size);
-      batch.states.set(this.obs.subarray(i * O, (i + 1) * O), b * O);
-      batch.nextStates.set(this.next.subarray(i * O, (i + 1) * O), b * O);
-      batch.actions.set(this.act.subarray(i * A, (i + 1) * A), b * A);
+      for (let k = 0; k < O; k++) {
+        batch.states[b * O + k] = this.obs[i * O + k]!;
+        batch.nextStates[b * O + k] = this.next[i * O + k]!;
+      }
+      for (let k = 0; k < A; k++) batch.actions[b * A + k] = this.act[i * A + k]!;
       batch.rewards[b] = this.rew[i]!;
       batch.notDones[b] = this.notDone[i]!;
     }
