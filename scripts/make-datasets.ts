@@ -49,6 +49,7 @@ import type { CollectResult } from '../src/collect/options.js';
 import { D4rlWriter, leadingRows } from '../src/data/d4rl-writer.js';
 import { packageVersion } from '../src/package-version.js';
 import { readD4rlFile, type MetadataValue } from '../src/data/d4rl-hdf5.js';
+import { completeEpisodeReturns } from '../src/data/episode-returns.js';
 import { packageRoot } from '../src/mujoco/bridge.js';
 import { normalizedScore } from '../src/registry.js';
 import { deriveSeed } from '../src/rng.js';
@@ -277,7 +278,7 @@ async function sacMediumReplay(env: string): Promise<Made> {
   });
   try {
     w.append({ ...rows, timeouts });
-    const returns = episodeReturns(history.rewards.subarray(0, N), history.terminals, timeouts);
+    const returns = completeEpisodeReturns({ rewards: history.rewards, terminals: history.terminals, timeouts }, N);
     const meanReturn = returns.length > 0 ? returns.reduce((a, b) => a + b, 0) / returns.length : NaN;
     const meta: Record<string, MetadataValue> = {
       algorithm: 'ofql-eval make-datasets (medium-replay, SAC)',
@@ -297,20 +298,6 @@ async function sacMediumReplay(env: string): Promise<Made> {
     w.abort();
     throw err;
   }
-}
-
-/** Undiscounted return of every episode (ended by a terminal or a time-out) of the rows. */
-function episodeReturns(rewards: ArrayLike<number>, terminals: ArrayLike<number>, timeouts: ArrayLike<number>): number[] {
-  const out: number[] = [];
-  let sum = 0;
-  for (let i = 0; i < rewards.length; i++) {
-    sum += rewards[i]!;
-    if (terminals[i] === 1 || timeouts[i] === 1) {
-      out.push(sum);
-      sum = 0;
-    }
-  }
-  return out;
 }
 
 async function mediumReplay(pool: BehaviourPool, env: string): Promise<Made> {

@@ -8,19 +8,32 @@
 #   nohup bash scripts/ofql-grid.sh --tasks hopper-medium,hopper-medium-replay,hopper-medium-expert &
 #   nohup bash scripts/ofql-grid.sh --tasks halfcheetah-medium,halfcheetah-medium-replay,halfcheetah-medium-expert &
 # Extra flags (--steps, --seeds, --etas, --source ars|sac, --out, --data) go to every study.
+# After the studies: <out>/summary-<source>.md (scripts/study-summary.ts: data, BC and OFQL per
+# dataset) and <out>/report-<source>/ (ofql-eval report over every dataset's result files: the
+# rliable aggregates across datasets). --tasks with only some tasks summarises only those.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TASKS=hopper-medium,hopper-medium-replay,hopper-medium-expert,halfcheetah-medium,halfcheetah-medium-replay,halfcheetah-medium-expert
 ETAS=0.001,0.01,0.1,0.3,0.5
+SOURCE=ars OUT=docs/results/study DATA=data
 rest=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --tasks) TASKS=$2; shift 2 ;;
     --etas) ETAS=$2; shift 2 ;;
+    --source) SOURCE=$2; rest+=("$1" "$2"); shift 2 ;;
+    --out) OUT=$2; rest+=("$1" "$2"); shift 2 ;;
+    --data) DATA=$2; rest+=("$1" "$2"); shift 2 ;;
     *) rest+=("$1"); shift ;;
   esac
 done
+studies=()
 for task in ${TASKS//,/ }; do
   env_name=${task%%-*}
   bash scripts/ofql-study.sh --env "$env_name" --dataset "${task#*-}" --etas "$ETAS" "${rest[@]}"
+  if [ "$SOURCE" = sac ]; then studies+=("$OUT/$task-sac"); else studies+=("$OUT/$task"); fi
 done
+node dist/scripts/study-summary.js "${studies[@]}" --data "$DATA" --out "$OUT/summary-$SOURCE.md"
+results=()
+for s in "${studies[@]}"; do results+=("$s"/*.json); done
+node dist/src/cli.js report "${results[@]}" -o "$OUT/report-$SOURCE"

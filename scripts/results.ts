@@ -21,8 +21,7 @@ import type { EvalResultDocument } from '../eval/result.js';
 import { replaceSection } from './bench-report.js';
 import { makeReport } from '../src/commands/report.js';
 import { readD4rlFile } from '../src/data/d4rl-hdf5.js';
-import { normalizedScore } from '../src/registry.js';
-import { meanConfidenceInterval, mean } from '../src/stats.js';
+import { dataScore, type DataScore } from '../src/data/episode-returns.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = join(ROOT, 'dist', 'src', 'cli.js');
@@ -60,28 +59,13 @@ function rowsFor(t: (typeof REFERENCE_TASKS)[number]): Row[] {
   ];
 }
 
-interface DatasetStats {
-  file: string;
-  episodes: number;
-  normalizedMean: number;
-  normalizedCi95: [number, number];
-}
+type DatasetStats = DataScore & { file: string };
 
 /** Returns of the dataset's complete episodes (ended by `terminals` or `timeouts`), normalised. */
 async function datasetStats(path: string, task: string): Promise<DatasetStats> {
-  const ds = await readD4rlFile(path, { envId: task, nextObservations: false, infos: false });
-  const scores: number[] = [];
-  let ret = 0;
-  for (let i = 0; i < ds.N; i++) {
-    ret += ds.rewards[i]!;
-    if (ds.terminals[i] || ds.timeouts[i]) {
-      scores.push(normalizedScore(task, ret));
-      ret = 0;
-    }
-  }
-  const ci = meanConfidenceInterval(scores);
-  if (!ci) throw new Error(`${path}: fewer than 2 complete episodes`);
-  return { file: relative(ROOT, path), episodes: scores.length, normalizedMean: mean(scores), normalizedCi95: [ci.low, ci.high] };
+  const score = dataScore(await readD4rlFile(path, { envId: task, nextObservations: false, infos: false }), task);
+  if (!score) throw new Error(`${path}: fewer than 2 complete episodes`);
+  return { file: relative(ROOT, path), ...score };
 }
 
 function evaluateRow(row: Row, out: string, o: { episodes: number; seed: number; workers: number }): EvalResultDocument {

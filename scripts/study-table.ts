@@ -7,9 +7,10 @@
  * data's discounted Monte-Carlo return (train-config.json, src/data/mc-return.ts), the yardstick
  * of a settled critic. scripts/ofql-study.sh writes it next to its report.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { writeFileAtomic } from '../src/atomic-write.js';
 import { readD4rlFile } from '../src/data/d4rl-hdf5.js';
 import { summariseDiscountedReturn } from '../src/data/mc-return.js';
 import { readJsonl } from '../src/train/jsonl.js';
@@ -74,5 +75,5 @@ if (positionals.length === 0) {
   process.exit(2);
 }
 const text = table(await Promise.all(positionals.map(readRun)));
-if (values.out) writeFileSync(values.out, text);
+if (values.out) writeFileAtomic(values.out, text);
 else process.stdout.write(text);
