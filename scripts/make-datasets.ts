@@ -23,8 +23,8 @@
  *
  * | dataset | what (SAC source) |
  * |---|---|
- * | medium | --steps of the snapshot whose evaluation is closest to --medium-fraction (1/3) of the final one, actions sampled from the policy (its policy.onnx; no added noise) |
- * | expert | --steps of the final policy, actions sampled |
+ * | medium | --steps of the snapshot before the expert whose evaluation is closest to --medium-fraction (1/3) of the expert's, actions sampled from the policy (its policy.onnx; no added noise) |
+ * | expert | --steps of the snapshot with the best recorded evaluation (--sac-expert best, the default; final/ on a tie) or of final/ (--sac-expert final), actions sampled |
  * | medium-replay | the run's replay history (replay.hdf5) up to the medium snapshot's step, as D4RL kept SAC's replay buffer |
  * | random | --steps of the untrained policy (the run's step-00000000/), sampled; uniform random actions for a run without that snapshot |
  * | medium-expert | as above |
@@ -70,6 +70,7 @@ const { values: args } = parseArgs({
     'sac-runs': { type: 'string', default: join(packageRoot, 'data', 'sac-runs') },
     'sac-seed': { type: 'string', default: '0' },
     'medium-fraction': { type: 'string', default: String(1 / 3) },
+    'sac-expert': { type: 'string', default: 'best' },
     datasets: { type: 'string', default: 'medium,medium-replay,medium-expert' },
     steps: { type: 'string', default: '1000000' },
     'replay-steps': { type: 'string' },
@@ -88,7 +89,7 @@ function usage(msg?: string): never {
   process.stderr.write(
     `usage: node dist/scripts/make-datasets.js [--envs ${ENVS.join(',')}] [--datasets ${DATASETS.join(',')}]\n` +
       '  [--steps 1000000] [--replay-steps <n>] [--action-noise 0.1] [--seed 0] [--out data] [--behaviour-dir eval/behaviour] [--workers 2] [--force]\n' +
-      `  [--source ${SOURCES.join('|')}] [--sac-runs data/sac-runs] [--sac-seed 0] [--medium-fraction 0.333]\n`,
+      `  [--source ${SOURCES.join('|')}] [--sac-runs data/sac-runs] [--sac-seed 0] [--sac-expert best|final] [--medium-fraction 0.333]\n`,
   );
   process.exit(msg ? 2 : 0);
 }
@@ -113,6 +114,9 @@ if (source === 'ars' && envs.includes('ant')) usage('ant has no ARS behaviour po
 const mediumFraction = Number(args['medium-fraction']);
 if (!(mediumFraction > 0 && mediumFraction < 1)) usage(`--medium-fraction must be a number in (0, 1), got ${String(args['medium-fraction'])}`);
 const sacSeed = int(args['sac-seed'], 'sac-seed', 0);
+const SAC_EXPERT_RULES = ['best', 'final'] as const;
+const sacExpertRule = args['sac-expert'] as (typeof SAC_EXPERT_RULES)[number];
+if (!(SAC_EXPERT_RULES as readonly string[]).includes(sacExpertRule)) usage(`--sac-expert must be one of ${SAC_EXPERT_RULES.join(', ')}, got ${String(sacExpertRule)}`);
 const outDir = resolve(args.out!);
 const behaviourDir = resolve(args['behaviour-dir']!);
 mkdirSync(outDir, { recursive: true });
@@ -202,9 +206,11 @@ interface SacChoice {
 const sacChoices = new Map<string, SacChoice>();
 
 /**
- * The SAC run's expert (its final policy) and medium policy (the snapshot whose evaluation return
- * is closest to --medium-fraction of the expert's; the earliest on a tie), from the returns the run
- * recorded in each snapshot's config.json.
+ * The SAC run's expert and medium policy, from the returns the run recorded in each snapshot's
+ * config.json. Expert: with --sac-expert best, the snapshot (final/ included) with the highest
+ * evaluation, final/ on a tie (a run short of D4RL's 1M steps still swings from one evaluation
+ * to the next, docs/sac.md); with final, final/. Medium: the snapshot before the expert whose
+ * evaluation is closest to --medium-fraction of the expert's, the earliest on a tie.
  */
 function sacSnapshots(env: string): SacChoice {
   const hit = sacChoices.get(env);
@@ -218,14 +224,16 @@ function sacSnapshots(env: string): SacChoice {
     if (typeof c.step !== 'number' || typeof c.evalReturn !== 'number') throw new Error(`${dir}/config.json: expected numbers 'step' and 'evalReturn'`);
     return { dir, step: c.step, evalReturn: c.evalReturn };
   };
-  const expert = read(join(runDir, 'final'));
+  const final = read(join(runDir, 'final'));
   const steps = readdirSync(runDir)
     .filter((n) => /^step-\d+$/.test(n))
     .sort();
   const snapshots = steps.filter((n) => Number(n.slice(5)) > 0).map((n) => read(join(runDir, n)));
-  if (snapshots.length === 0) throw new Error(`${runDir}: no step-N/ snapshots`);
+  const expert = sacExpertRule === 'final' ? final : snapshots.reduce((best, s) => (s.evalReturn > best.evalReturn ? s : best), final);
+  const earlier = snapshots.filter((s) => s.step < expert.step);
+  if (earlier.length === 0) throw new Error(`${runDir}: no step-N/ snapshots before the expert (step ${expert.step})`);
   const goal = mediumFraction * expert.evalReturn;
-  const medium = snapshots.reduce((best, s) => (Math.abs(s.evalReturn - goal) < Math.abs(best.evalReturn - goal) ? s : best));
+  const medium = earlier.reduce((best, s) => (Math.abs(s.evalReturn - goal) < Math.abs(best.evalReturn - goal) ? s : best));
   log(`${env}: SAC expert ${shortPath(expert.dir)} (${expert.evalReturn.toFixed(1)}), medium ${shortPath(medium.dir)} (${medium.evalReturn.toFixed(1)}; goal ${goal.toFixed(1)})`);
   const choice: SacChoice = { medium, expert, ...(steps.some((n) => Number(n.slice(5)) === 0) ? { untrained: join(runDir, steps[0]!) } : {}) };
   sacChoices.set(env, choice);

@@ -105,7 +105,18 @@ describe('make-datasets --source sac', () => {
       snapshotEvery: 200,
       logEvery: 200,
     });
+    // Set the recorded evaluations so that the best snapshot (400) is not the final one (600), and
+    // the snapshot closest to a third of the best is step 200: --sac-expert best (the default) must
+    // pick 400 as expert and 200 as medium.
+    const recorded: Record<string, number> = { 'step-00000200': 28, 'step-00000400': 90, 'step-00000600': 30, final: 30 };
+    for (const [snap, evalReturn] of Object.entries(recorded)) {
+      const path = join(runs, 'hopper-s0', snap, 'config.json');
+      writeFileSync(path, JSON.stringify({ ...JSON.parse(readFileSync(path, 'utf8')), evalReturn }));
+    }
     const out = join(dir, 'sac');
+    const bad = await spawnAsync(process.execPath, [SCRIPT, '--source', 'sac', '--sac-runs', runs, '--envs', 'hopper', '--sac-expert', 'last', '--out', out]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--sac-expert must be one of best, final, got last/);
     const r = await spawnAsync(
       process.execPath,
       [SCRIPT, '--source', 'sac', '--sac-runs', runs, '--envs', 'hopper', '--datasets', 'random,medium-replay,medium-expert', '--steps', '800', '--out', out, '--workers', '1'],
@@ -114,7 +125,8 @@ describe('make-datasets --source sac', () => {
     const medium = /medium (\S+)step-0*(\d+) \(/.exec(r.stderr);
     expect(medium, r.stderr).not.toBeNull();
     const mediumStep = Number(medium![2]);
-    expect(mediumStep).toBeGreaterThan(0); // never the untrained snapshot
+    expect(mediumStep).toBe(200);
+    expect(r.stderr).toMatch(/SAC expert \S+step-00000400 \(90\.0\)/);
     const history = await readD4rlFile(join(runs, 'hopper-s0', SAC_RUN_FILES.experience));
     const mr = await readD4rlFile(join(out, 'hopper-medium-replay-sac.hdf5'), { envId: 'hopper-medium-replay-v2' });
     expect(mr.N).toBe(mediumStep);
