@@ -36,8 +36,12 @@ if [ ! -d "$RUN/$(printf 'step-%08d' "$STEPS")" ]; then
   $CLI train -e "$TASK-v2" -d "$FILE" -o "$RUN" --steps "$STEPS" --seed "$SEED" --save-every 10000 --keep 0 \
     --eval-every 10000 --eval-episodes 20 --eval-sampler one-step --eval-blocking --progress lines "${resume[@]}"
 fi
+# Export beside the old checkpoint and swap, so a refused export (the run trained on other data)
+# leaves the old one in place.
+rm -rf "eval/checkpoints/.$NAME.new"
+node dist/scripts/export-checkpoint.js --run "$RUN" --step "$STEPS" --dataset "$FILE" --out "eval/checkpoints/.$NAME.new"
 rm -rf "eval/checkpoints/$NAME"
-node dist/scripts/export-checkpoint.js --run "$RUN" --step "$STEPS" --dataset "$FILE" --out "eval/checkpoints/$NAME"
+mv "eval/checkpoints/.$NAME.new" "eval/checkpoints/$NAME"
 mkdir -p docs/results/gate
 $CLI --ckpt "eval/checkpoints/$NAME" --sampler one-step --episodes 150 --seed 0 --workers 2 --progress off \
   --json "docs/results/gate/$TASK-ofql.json"
