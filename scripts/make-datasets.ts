@@ -439,12 +439,15 @@ async function mediumExpert(env: string): Promise<Made> {
 
 const manifestPath = join(outDir, 'datasets-manifest.json');
 
+/** The Gaussian action noise a dataset's actions carry: SAC data and random data add none. */
+const noiseOf = (d: Dataset): number => (source === 'sac' || d === 'random' ? 0 : actionNoise);
+
 /** Record one dataset in <out>/datasets-manifest.json (after each file, so a crash loses nothing). */
-function record(key: string, v: Made): void {
+function record(key: string, d: Dataset, v: Made): void {
   const manifest = existsSync(manifestPath) ? (JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, unknown>) : {};
   if (v.skipped && manifest[key] !== undefined) return;
   const { skipped: _s, ...rest } = v;
-  manifest[key] = v.skipped ? { ...rest, wallSeconds: null, note: 'recorded from an existing file' } : { ...rest, steps, actionNoise, seed };
+  manifest[key] = v.skipped ? { ...rest, wallSeconds: null, note: 'recorded from an existing file' } : { ...rest, steps, actionNoise: noiseOf(d), seed };
   writeFileSync(`${manifestPath}.tmp`, `${JSON.stringify(manifest, null, 1)}\n`);
   renameSync(`${manifestPath}.tmp`, manifestPath);
 }
@@ -468,7 +471,7 @@ async function main(): Promise<void> {
           log(`${key}: ${file} exists, kept (--force to remake)`);
           const ds = await readD4rlFile(file, { nextObservations: false, infos: false });
           made[key] = { file: file.slice(outDir.length + 1), rows: ds.N, episodes: Number(ds.metadata.episodes), meanReturn: Number(ds.metadata.mean_return), normalized: normalizedScore(`${env}-medium-v2`, Number(ds.metadata.mean_return)), wallSeconds: 0, skipped: true };
-          record(key, made[key]);
+          record(key, d, made[key]);
           continue;
         }
         log(`${key}: collecting`);
@@ -476,7 +479,7 @@ async function main(): Promise<void> {
         else if (d === 'medium-expert') made[key] = await mediumExpert(env);
         else made[key] = await single(pool, env, d);
         const r = made[key];
-        record(key, r);
+        record(key, d, r);
         log(
           `${key}: ${r.rows.toLocaleString('en-US')} rows, ${r.episodes} episodes, mean return ${r.meanReturn?.toFixed(1) ?? 'n/a'} ` +
             `(normalised ${r.normalized?.toFixed(1) ?? 'n/a'}), ${r.wallSeconds.toFixed(1)} s -> ${file}`,

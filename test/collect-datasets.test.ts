@@ -143,7 +143,9 @@ describe('make-datasets --source sac', () => {
     // Sampled actions: tanh of a Gaussian, strictly inside the bounds.
     expect(Array.from(m.actions).every((x) => x > -1 && x < 1)).toBe(true);
     for (const ds of [m, me, mr]) expect(qlearningDataset(ds).N).toBeGreaterThan(0);
-    const manifest = JSON.parse(readFileSync(join(out, 'datasets-manifest.json'), 'utf8')) as Record<string, { rows: number }>;
+    const manifest = JSON.parse(readFileSync(join(out, 'datasets-manifest.json'), 'utf8')) as Record<string, { rows: number; actionNoise: number }>;
     expect(manifest['hopper-medium-expert-sac'].rows).toBe(1600);
+    // Sampled from the policy, no noise added (the --action-noise default is for ARS data).
+    expect(manifest['hopper-medium-sac'].actionNoise).toBe(0);
   });
 });
