@@ -9,13 +9,14 @@
 #   nohup bash scripts/ofql-grid.sh --tasks halfcheetah-medium,halfcheetah-medium-replay,halfcheetah-medium-expert &
 # Extra flags (--steps, --seeds, --etas, --source ars|sac, --out, --data) go to every study.
 # After the studies: <out>/summary-<source>.md (scripts/study-summary.ts: data, BC and OFQL per
-# dataset) and <out>/report-<source>/ (ofql-eval report over every dataset's result files: the
-# rliable aggregates across datasets). --tasks with only some tasks summarises only those.
+# dataset) and <out>/report-<source>/ (ofql-eval report over the result files of the grid's etas
+# and seeds on every dataset: the rliable aggregates across datasets, learning curves, SVG figures).
+# --tasks with only some tasks summarises only those.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TASKS=hopper-medium,hopper-medium-replay,hopper-medium-expert,halfcheetah-medium,halfcheetah-medium-replay,halfcheetah-medium-expert
 ETAS=0.001,0.01,0.1,0.3,0.5
-SOURCE=ars OUT=docs/results/study DATA=data
+SOURCE=ars OUT=docs/results/study DATA=data SEEDS=0,1,2
 rest=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -24,6 +25,7 @@ while [ $# -gt 0 ]; do
     --source) SOURCE=$2; rest+=("$1" "$2"); shift 2 ;;
     --out) OUT=$2; rest+=("$1" "$2"); shift 2 ;;
     --data) DATA=$2; rest+=("$1" "$2"); shift 2 ;;
+    --seeds) SEEDS=$2; rest+=("$1" "$2"); shift 2 ;;
     *) rest+=("$1"); shift ;;
   esac
 done
@@ -31,9 +33,17 @@ studies=()
 for task in ${TASKS//,/ }; do
   env_name=${task%%-*}
   bash scripts/ofql-study.sh --env "$env_name" --dataset "${task#*-}" --etas "$ETAS" "${rest[@]}"
-  if [ "$SOURCE" = sac ]; then studies+=("$OUT/$task-sac"); else studies+=("$OUT/$task"); fi
+  if [ "$SOURCE" = sac ]; then studies+=("$task-sac"); else studies+=("$task"); fi
 done
-node dist/scripts/study-summary.js "${studies[@]}" --data "$DATA" --out "$OUT/summary-$SOURCE.md"
-results=()
-for s in "${studies[@]}"; do results+=("$s"/*.json); done
-node dist/src/cli.js report "${results[@]}" -o "$OUT/report-$SOURCE"
+summary_dirs=() results=() trains=()
+for study in "${studies[@]}"; do
+  summary_dirs+=("$OUT/$study")
+  for seed in ${SEEDS//,/ }; do
+    for run in $(for eta in ${ETAS//,/ }; do echo "ofql-eta$eta-seed$seed"; done) "bc-seed$seed"; do
+      results+=("$OUT/$study/$run.json")
+      trains+=("$DATA/runs/$study/$run")
+    done
+  done
+done
+node dist/scripts/study-summary.js "${summary_dirs[@]}" --data "$DATA" --out "$OUT/summary-$SOURCE.md"
+node dist/src/cli.js report "${results[@]}" --train "${trains[@]}" -o "$OUT/report-$SOURCE" --format md html json svg
