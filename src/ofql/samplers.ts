@@ -92,10 +92,6 @@ function paramTensors(a: ActorParams, c: CriticParams): Tensor[] {
 }
 
 /**
- * SamplerNets for an agent: its evaluation actor (EMA unless config.evalActor = 'online') and its
- * target critic, copied out of the agent (the agent may be disposed or keep training).
- */
-/**
  * k Euler steps of the plain flow a' = -u(a, t, t; s) (r = t: the instantaneous velocity) from
  * t = 1 (noise `eps`) to t = 0 (action), clipped to the bound: the multi-step sampler the one-step
  * map u(eps, 0, 1; s) is compared with (scripts/bench-policy.ts, scripts/policy-vs-data.ts).
@@ -112,6 +108,10 @@ export function flowEuler(actor: ActorParams, eps: Tensor, s: Tensor, k: number,
   });
 }
 
+/**
+ * SamplerNets for an agent: its evaluation actor (EMA unless config.evalActor = 'online') and its
+ * target critic, copied out of the agent (the agent may be disposed or keep training).
+ */
 export function samplerNetsFromAgent(agent: OfqlAgent, opts: { actor?: 'ema' | 'online'; critic?: 'target' | 'online' } = {}): SamplerNets {
   const cfg = agent.config;
   const named = agent.namedTensors();
@@ -161,10 +161,6 @@ export function countingNets(nets: SamplerNets): { nets: SamplerNets; counts: Nf
     },
   };
 }
-
-// ---------------------------------------------------------------------------------------------
-// Sampler settings
-// ---------------------------------------------------------------------------------------------
 
 // ---------------------------------------------------------------------------------------------
 // Sampling
