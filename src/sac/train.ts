@@ -15,6 +15,7 @@
  * gives one run. Updates use one onnxruntime thread by default; the rollout is in-process,
  * because the gradient steps take ~95 % of the time (docs/sac.md), not the env.
  */
+import { yieldToEventLoop } from '../event-loop.js';
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -409,6 +410,7 @@ export async function trainSac(o: SacRunOptions): Promise<SacRunSummary> {
     while (run.step < o.steps && !o.shouldStop?.()) {
       run.envStep();
       await run.periodic();
+      await yieldToEventLoop(); // else a SIGINT / SIGTERM handler never runs (periodic() is mostly synchronous)
     }
   } catch (err) {
     run.abort();

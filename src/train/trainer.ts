@@ -34,6 +34,7 @@
  * N steps resumed to 2N write identical metrics (timings aside). Lines of metrics.jsonl /
  * eval.jsonl beyond the resumed step are removed first.
  */
+import { yieldToEventLoop } from '../event-loop.js';
 import { isAbsolute, join, relative } from 'node:path';
 import { agentFactory } from '../engine/index.js';
 import type { OfqlAgent, OfqlConfig, OfqlMetrics } from '../ofql/index.js';
@@ -134,9 +135,6 @@ async function trainLoop(s: Session, stop: StopRequest, onStep?: (metrics: OfqlM
   }
   return false;
 }
-
-/** Lets stop requests and evaluation results in between steps. */
-const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
 
 /** A non-finite loss poisons every later step: stop, naming the last good checkpoint. */
 function checkFinite(m: OfqlMetrics, step: number, lastCheckpoint: string | null): void {
