@@ -286,7 +286,7 @@ async function sacMediumReplay(env: string): Promise<Made> {
   });
   try {
     w.append({ ...rows, timeouts });
-    const returns = completeEpisodeReturns({ rewards: history.rewards, terminals: history.terminals, timeouts }, N);
+    const returns = completeEpisodeReturns({ ...rows, timeouts });
     const meanReturn = returns.length > 0 ? returns.reduce((a, b) => a + b, 0) / returns.length : NaN;
     const meta: Record<string, MetadataValue> = {
       algorithm: 'ofql-eval make-datasets (medium-replay, SAC)',

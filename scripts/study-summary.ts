@@ -64,12 +64,12 @@ async function studyRows(studyDir: string, dataDir: string): Promise<string[]> {
   const bc = report.policies.find((p) => p.label === BC_LABEL);
   const ofqls = report.policies.filter((p) => OFQL_LABEL.test(p.label));
   if (!bc || ofqls.length === 0) throw new Error(`${studyDir}: the report needs '${BC_LABEL}' and an 'ofql-eta<eta> (one-step)' policy`);
-  const task = onlyTask(bc, studyDir).task;
+  const bcTask = onlyTask(bc, studyDir);
+  const task = bcTask.task;
   const file = datasetFileOf(study, dataDir);
   const data = await readD4rlFile(file, { envId: task, nextObservations: false, infos: false });
   const score = dataScore(data, task);
   const dataCell = score ? `${score.normalizedMean.toFixed(1)} [${score.normalizedCi95[0].toFixed(1)}, ${score.normalizedCi95[1].toFixed(1)}] (${score.episodes} ep.)` : 'n/a';
-  const bcTask = onlyTask(bc, studyDir);
   return ofqls.map((p) => {
     const eta = OFQL_LABEL.exec(p.label)![1]!;
     const t = onlyTask(p, studyDir);
