@@ -69,6 +69,9 @@ describe('ofql-eval --ckpt <OFQL checkpoint>', () => {
     const d = readDoc(join(dir, 'q.json'));
     expect(d.results.map((x) => x.envId)).toEqual(['hopper-medium-v2']);
     expect(d.results[0]!.policyDescription).toContain('sampler qgbs(K=2,B=4,M=4,SNR=1.5,eta=0.3,kappa=0.001)');
+    const z = await cli(['--ckpt', ckpt, '--episodes', '1', '--max-episode-steps', '5', '--workers', '1', '--noise-scale', '0', '--json', join(dir, 'z.json')]);
+    expect(z.code, z.stderr).toBe(0);
+    expect(readDoc(join(dir, 'z.json')).results[0]!.policyDescription).toContain('sampler one-step(noiseScale=0), actor ema, backend onnx');
   });
 
   it('bad checkpoints and options: clear errors naming the file, exit code 2', async () => {
@@ -79,6 +82,13 @@ describe('ofql-eval --ckpt <OFQL checkpoint>', () => {
     const bad = await cli(['--ckpt', ckpt, '--sampler', 'qgbs', '--qgbs-m', '0']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('sampler qgbs: M must be an integer >= 1');
+
+    const scaledDql = await cli(['--ckpt', ckpt, '--sampler', 'dql', '--noise-scale', '0.5']);
+    expect(scaledDql.code).toBe(2);
+    expect(scaledDql.stderr).toContain('sampler dql: noiseScale (--noise-scale) applies to the one-step sampler only');
+    const negative = await cli(['--ckpt', ckpt, '--noise-scale', '-1']);
+    expect(negative.code).toBe(2);
+    expect(negative.stderr).toContain('sampler one-step: noiseScale must be a number >= 0, got -1');
 
     const notOfql = await cli(['--policy', 'random', '--env', 'hopper-medium-v2', '--sampler', 'dql']);
     expect(notOfql.code).toBe(2);

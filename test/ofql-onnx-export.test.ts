@@ -61,6 +61,29 @@ describe('the one-step actor on onnxruntime', () => {
     expect(new Set(Array.from(onnx).map((v) => v.toFixed(3))).size).toBeGreaterThan(n); // not a constant output
   });
 
+  it.each([0, 0.5])('with noise scale %s: both backends give the same actions, and 0 makes the action a function of the state', async (noiseScale) => {
+    const n = 12;
+    const tfjs = await actions(await createOfqlCheckpointPolicy(HOPPER, { backend: 'wasm', noiseScale }), n);
+    const onnxPolicy = await createOfqlCheckpointPolicy(HOPPER, { backend: 'onnx', noiseScale });
+    expect(onnxPolicy.description).toContain(noiseScale === 0 ? 'sampler one-step(noiseScale=0),' : 'sampler one-step(noiseScale=0.5),');
+    const onnx = await actions(onnxPolicy, n);
+    const full = await actions(await createOfqlCheckpointPolicy(HOPPER, { backend: 'onnx' }), n);
+    let worst = 0;
+    for (let i = 0; i < tfjs.length; i++) worst = Math.max(worst, Math.abs(tfjs[i]! - onnx[i]!));
+    expect(worst).toBeLessThan(1e-5);
+    expect(Array.from(onnx)).not.toEqual(Array.from(full)); // the scale reaches the noise
+    if (noiseScale === 0) {
+      // Same observation, different episode seeds and steps: the same action.
+      const p = await createOfqlCheckpointPolicy(HOPPER, { backend: 'onnx', noiseScale });
+      const obs = Float64Array.from({ length: 3 * 11 }, (_, i) => Math.sin(0.37 * (i % 11)));
+      const ctx = { episodeIds: Int32Array.from([0, 1, 2]), episodeSeeds: Float64Array.from([5, 6, 7]), steps: Int32Array.from([0, 9, 99]) };
+      const a = Array.from(await p.act(obs, 3, ctx));
+      await p.close?.();
+      expect(a.slice(3, 6)).toEqual(a.slice(0, 3));
+      expect(a.slice(6, 9)).toEqual(a.slice(0, 3));
+    }
+  });
+
   it('is the default backend of the one-step sampler, and refuses the critic-ranked samplers', async () => {
     const p = await createOfqlCheckpointPolicy(HOPPER, {});
     expect(p.description).toMatch(/sampler one-step, actor ema, backend onnx/);

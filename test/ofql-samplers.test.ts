@@ -142,6 +142,33 @@ describe('samplers', () => {
     expect(describeSampler(makeSamplerSpec('qgbs', { K: 2 }))).toBe('qgbs(K=2,B=4,M=4,SNR=1.5,eta=0.3,kappa=0.001)');
     expect(() => makeSamplerSpec('qgbs', { SNR: 0 })).toThrow(/SNR must be a number > 0/);
     expect(() => makeSamplerSpec('nope')).toThrow(/unknown sampler 'nope'/);
+    expect(makeSamplerSpec('one-step', { noiseScale: 1 })).toEqual({ name: 'one-step' }); // the default is not recorded
+    expect(describeSampler(makeSamplerSpec('one-step', { noiseScale: 0 }))).toBe('one-step(noiseScale=0)');
+    expect(() => makeSamplerSpec('one-step', { noiseScale: -0.1 })).toThrow(/noiseScale must be a number >= 0/);
+    expect(() => makeSamplerSpec('dql', { noiseScale: 0.5 })).toThrow(/sampler dql: noiseScale \(--noise-scale\) applies to the one-step sampler only/);
+  });
+
+  it('one-step with a noise scale maps scale * eps (same draws), and scale 0 ignores the Rng', () => {
+    const a = agent(cfg(), 4);
+    const n = track(samplerNetsFromAgent(a));
+    const B = 5;
+    const obs = obsOf(B, 9);
+    const rngs = (seed: number) => Array.from({ length: B }, (_, j) => new Rng(seed + j));
+    const half = sampleActions(n, makeSamplerSpec('one-step', { noiseScale: 0.5 }), obs, rngs(3));
+    // By hand: the same normals, halved, through a = clip(eps - u(eps, 0, 1; s)).
+    const eps = new Float32Array(B * A);
+    const r = rngs(3);
+    for (let i = 0; i < B * A; i++) eps[i] = 0.5 * r[Math.floor(i / A)]!.normal();
+    const byHand = tf.tidy(() => {
+      const e = tf.tensor2d(eps, [B, A]);
+      const u = n.velocity(e, tf.zeros([B, 1]), tf.ones([B, 1]), tf.tensor2d(obs, [B, S]));
+      return Float32Array.from(tf.clipByValue(tf.sub(e, u), -1, 1).dataSync() as Float32Array);
+    });
+    expect(same(half, byHand)).toBe(true);
+    const full = sampleActions(n, makeSamplerSpec('one-step'), obs, rngs(3));
+    expect(same(half, full)).toBe(false);
+    const zero = makeSamplerSpec('one-step', { noiseScale: 0 });
+    expect(same(sampleActions(n, zero, obs, rngs(3)), sampleActions(n, zero, obs, rngs(100)))).toBe(true);
   });
 
   it('actions stay in the action box and tensors do not leak', () => {

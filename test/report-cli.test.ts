@@ -74,6 +74,23 @@ describe('ofql-eval report', () => {
     ]);
   });
 
+  it('one checkpoint under two sampler settings is two policies, labelled with the parameters', async () => {
+    const described: string[] = [];
+    for (const sampler of ['one-step', 'one-step(noiseScale=0)', 'dql(n=50)']) {
+      const doc = variant(base, '/runs/hopper-medium/ofql-eta0.01-seed0/step-00030000', 0);
+      const results = doc.results.map((r) => ({ ...r, policyDescription: `OFQL checkpoint x (step 30000), sampler ${sampler}, actor ema, backend wasm` }));
+      const file = join(tmp, `sampler-${described.length}.json`);
+      writeResultFile(file, { ...doc, results });
+      described.push(file);
+    }
+    const data = JSON.parse(makeReport({ files: described, by: 'policy', reps: 200, seed: 0, train: [] }, 'fixed').json);
+    expect(data.policies.map((p: { label: string }) => p.label)).toEqual([
+      'ofql-eta0.01 (one-step)',
+      'ofql-eta0.01 (one-step, noiseScale=0)',
+      'ofql-eta0.01 (dql, n=50)',
+    ]);
+  });
+
   it('groups seeds into policies and computes the aggregates and P(X > Y) of the run x dataset matrix', async () => {
     const { json, markdown } = makeReport({ files: [...files.ofql!, ...files.bc!], by: 'policy', reps: 2000, seed: 0, train: [] }, 'fixed');
     const data = JSON.parse(json);

@@ -34,7 +34,8 @@ export interface QgbsParams {
 }
 
 export type SamplerSpec =
-  | { name: 'one-step' }
+  /** noiseScale (absent = 1): eps ~ noiseScale * N(0, I); 0 acts with the deterministic map of eps = 0. */
+  | { name: 'one-step'; noiseScale?: number }
   | { name: 'dql'; n: number }
   | { name: 'best-of-n'; n: number }
   | ({ name: 'qgbs' } & QgbsParams);
@@ -46,8 +47,11 @@ export const DQL_DEFAULT_CANDIDATES = 50;
 /** The common best-of-32 baseline (docs/reference.md §6). */
 export const BEST_OF_N_DEFAULT = 32;
 
+/** Sampler parameters as the flags and config files give them (any subset). */
+export type SamplerParams = Partial<QgbsParams & { n: number; noiseScale: number }>;
+
 /** Complete a (partial) sampler description with defaults and check it; throws OptionError naming the field. */
-export function makeSamplerSpec(name: string, params: Partial<QgbsParams & { n: number }> = {}): SamplerSpec {
+export function makeSamplerSpec(name: string, params: SamplerParams = {}): SamplerSpec {
   const int = (field: string, v: number, min: number) => {
     if (!Number.isSafeInteger(v) || v < min) throw new OptionError(`sampler ${name}: ${field} must be an integer >= ${min}, got ${String(v)}`);
     return v;
@@ -56,9 +60,15 @@ export function makeSamplerSpec(name: string, params: Partial<QgbsParams & { n: 
     if (!Number.isFinite(v) || (open ? v <= min : v < min)) throw new OptionError(`sampler ${name}: ${field} must be a number ${open ? '>' : '>='} ${min}, got ${String(v)}`);
     return v;
   };
+  if (params.noiseScale !== undefined && name !== 'one-step') {
+    // The other samplers draw several candidates or re-noise: one scale would not say which noise it changes.
+    throw new OptionError(`sampler ${name}: noiseScale (--noise-scale) applies to the one-step sampler only`);
+  }
   switch (name) {
-    case 'one-step':
-      return { name };
+    case 'one-step': {
+      const scale = params.noiseScale === undefined ? 1 : num('noiseScale', params.noiseScale, 0, false);
+      return scale === 1 ? { name } : { name, noiseScale: scale };
+    }
     case 'dql':
       return { name, n: int('n', params.n ?? DQL_DEFAULT_CANDIDATES, 1) };
     case 'best-of-n':

@@ -5,6 +5,7 @@
  *   a_t = (1 - t) a + t eps,   u(a_t, r, t; s) = average velocity on [r, t],   a_r = a_t - (t - r) u.
  *
  * - one-step    a = clip(eps - u(eps, 0, 1; s))                                   (OFQL's own action)
+ *               eps ~ N(0, I), or noiseScale * N(0, I) when the spec sets it (0: deterministic)
  * - dql         N candidates per state, scored by the target critic's min(Q1, Q2), one drawn with
  *               probability softmax(Q) (DQL's evaluation rule, docs/reference.md §4; N = 50)
  * - best-of-n   N candidates, argmax min(Q1, Q2)
@@ -174,6 +175,12 @@ function rowNoise(rngs: readonly Rng[], k: number, A: number): Float32Array {
   return out;
 }
 
+/** x * scale in place (the draws are made either way, so every row's stream stays where it was). */
+function scaled(x: Float32Array, scale: number): Float32Array {
+  if (scale !== 1) for (let i = 0; i < x.length; i++) x[i] = x[i]! * scale;
+  return x;
+}
+
 /** Repeat each row of x [B, D] k times: [B * k, D] (row b's copies together, like repeat_interleave). */
 function repeatRows(x: Tensor, k: number): Tensor {
   if (k === 1) return x;
@@ -202,7 +209,7 @@ export function sampleActions(nets: SamplerNets, spec: SamplerSpec, obs: Float32
     case 'one-step':
       return tf.tidy(() => {
         const s = tf.tensor2d(obs, [Bn, S]);
-        const eps = tf.tensor2d(rowNoise(rngs, 1, A), [Bn, A]);
+        const eps = tf.tensor2d(scaled(rowNoise(rngs, 1, A), spec.noiseScale ?? 1), [Bn, A]);
         return Float32Array.from(oneStep(nets, eps, s).dataSync() as Float32Array);
       });
     case 'dql':

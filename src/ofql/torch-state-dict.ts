@@ -53,7 +53,7 @@ export function isTorchStateDictPath(p: string | undefined): boolean {
 export const TORCH_SIDECAR = 'config.json';
 
 /** Sampler keys config.json's `sampler` object may hold (the --sampler / --sampler-n / --qgbs-* flags). */
-const SAMPLER_KEYS = ['name', 'n', 'K', 'B', 'M', 'SNR', 'eta', 'kappa'] as const;
+const SAMPLER_KEYS = ['name', 'n', 'K', 'B', 'M', 'SNR', 'eta', 'kappa', 'noiseScale'] as const;
 
 export interface TorchOfqlOptions {
   /** Critic file (overrides config.json `critic`). */
@@ -70,7 +70,7 @@ export interface TorchOfqlSidecar {
   envId?: string;
   /** OfqlConfig fields (validated together with the inferred sizes). */
   ofql: Partial<OfqlConfig>;
-  /** Sampler defaults as policy options: { sampler, n, K, B, M, SNR, eta, kappa } (only those given). */
+  /** Sampler defaults as policy options: { sampler, n, K, B, M, SNR, eta, kappa, noiseScale } (only those given). */
   sampler: Record<string, string | number>;
   /** Absolute critic path. */
   critic?: string;

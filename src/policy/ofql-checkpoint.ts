@@ -45,6 +45,8 @@ export interface OfqlPolicyOptions {
   SNR?: number;
   eta?: number;
   kappa?: number;
+  /** One-step sampler: scale of the noise eps (default 1; 0 = deterministic). */
+  noiseScale?: number;
   /** Default: 'onnx' for the one-step sampler, else 'wasm' (defaultOfqlBackend). */
   backend?: OfqlPolicyBackend;
   /** Which actor to act with (default: the checkpoint's config.evalActor, normally 'ema'). */
@@ -125,7 +127,7 @@ function checkDims(f: CheckpointFacts, spec: PolicySpec): void {
 
 /** The sampler spec the options describe (OptionError naming the bad field). */
 export function samplerSpecFromOptions(o: OfqlPolicyOptions): SamplerSpec {
-  return makeSamplerSpec(o.sampler ?? 'one-step', { n: o.n, K: o.K, B: o.B, M: o.M, SNR: o.SNR, eta: o.eta, kappa: o.kappa });
+  return makeSamplerSpec(o.sampler ?? 'one-step', { n: o.n, K: o.K, B: o.B, M: o.M, SNR: o.SNR, eta: o.eta, kappa: o.kappa, noiseScale: o.noiseScale });
 }
 
 /**
@@ -144,7 +146,7 @@ export function checkOfqlBackend(backend: OfqlPolicyBackend, sampler: string): s
 }
 
 /** The one-step actor on onnxruntime (graph built in memory from the checkpoint's weights). */
-async function createOnnxOneStepPolicy(spec: PolicySpec, ckpt: string, options: OfqlPolicyOptions): Promise<Policy> {
+async function createOnnxOneStepPolicy(spec: PolicySpec, ckpt: string, sampler: SamplerSpec & { name: 'one-step' }, options: OfqlPolicyOptions): Promise<Policy> {
   const { ofqlActorOnnx, OFQL_ONNX_INPUTS, OFQL_ONNX_OUTPUT } = await import('../ofql/onnx-export.js');
   const { OnnxActor, createOnnxSession, importOnnxRuntime } = await import('./onnx-policy.js');
   const facts = await readForOnnx(ckpt, options);
@@ -153,9 +155,9 @@ async function createOnnxOneStepPolicy(spec: PolicySpec, ckpt: string, options: 
   const ort = await importOnnxRuntime();
   const session = await createOnnxSession(ort, ofqlActorOnnx(facts.weights, facts.config, { actor, producerVersion: 'in memory' }), 1);
   const binding = { obsInput: OFQL_ONNX_INPUTS.obs, noiseInput: OFQL_ONNX_INPUTS.noise, output: OFQL_ONNX_OUTPUT, batch: 'dynamic' as const };
-  const run = new OnnxActor(ort, session, binding, spec.observationSize, spec.actionSize, spec.seed ?? 0);
+  const run = new OnnxActor(ort, session, binding, spec.observationSize, spec.actionSize, spec.seed ?? 0, sampler.noiseScale ?? 1);
   return {
-    description: `${facts.description}, sampler one-step, actor ${actor}, backend onnx (onnxruntime ${ort.env.versions.node} CPU)`,
+    description: `${facts.description}, sampler ${describeSampler(sampler)}, actor ${actor}, backend onnx (onnxruntime ${ort.env.versions.node} CPU)`,
     act: (obs, n, ctx) => run.act(obs, n, ctx),
     close: () => run.close(),
   };
@@ -202,7 +204,9 @@ export async function createOfqlCheckpointPolicy(spec: PolicySpec, options: Ofql
   const backend = options.backend ?? defaultOfqlBackend(sampler.name);
   const problem = checkOfqlBackend(backend, sampler.name);
   if (problem !== null) throw new OptionError(problem);
-  return backend === 'onnx' ? createOnnxOneStepPolicy(spec, spec.ckpt, options) : createTfjsPolicy(spec, spec.ckpt, sampler, backend, options);
+  return backend === 'onnx' && sampler.name === 'one-step'
+    ? createOnnxOneStepPolicy(spec, spec.ckpt, sampler, options)
+    : createTfjsPolicy(spec, spec.ckpt, sampler, backend as BackendName, options);
 }
 
 /** Default export (a policy module): options from the PolicyRef (`spec.options`, src/policy/ofql-cli.ts). */

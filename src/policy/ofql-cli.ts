@@ -28,6 +28,7 @@ export const OFQL_CLI_OPTIONS = {
     describe: 'OFQL checkpoints: how actions are drawn (default one-step; see docs/samplers.md)',
   },
   'sampler-n': { type: 'number', describe: 'OFQL: candidates per state for dql (default 50) / best-of-n (default 32)' },
+  'noise-scale': { type: 'number', describe: 'OFQL one-step: scale of the noise eps the action is mapped from (default 1; 0 = deterministic, the map of eps = 0)' },
   'qgbs-k': { type: 'number', describe: 'OFQL qgbs: search rounds K (default 1; 0 = best-of-M)' },
   'qgbs-b': { type: 'number', describe: 'OFQL qgbs: branches per beam B (default 4)' },
   'qgbs-m': { type: 'number', describe: 'OFQL qgbs: beams M (default 4)' },
@@ -38,7 +39,7 @@ export const OFQL_CLI_OPTIONS = {
   'ofql-actor': { choices: ['ema', 'online'] as const, describe: "OFQL checkpoints: act with the EMA or the online actor (default: the checkpoint's evalActor)" },
 } as const;
 
-const NUMBER_FLAGS = ['sampler-n', 'qgbs-k', 'qgbs-b', 'qgbs-m', 'qgbs-snr', 'qgbs-eta', 'qgbs-kappa'] as const;
+const NUMBER_FLAGS = ['sampler-n', 'noise-scale', 'qgbs-k', 'qgbs-b', 'qgbs-m', 'qgbs-snr', 'qgbs-eta', 'qgbs-kappa'] as const;
 
 /** Path of the compiled policy module the workers import. */
 export function ofqlPolicyModulePath(): string {
@@ -53,6 +54,7 @@ export function samplerOptionsOfFlags(f: Readonly<Record<string, unknown>>): Rec
   return defined({
     sampler: f.sampler,
     n: f['sampler-n'],
+    noiseScale: f['noise-scale'],
     K: f['qgbs-k'],
     B: f['qgbs-b'],
     M: f['qgbs-m'],

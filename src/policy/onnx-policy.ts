@@ -53,6 +53,8 @@ export class OnnxActor {
     private readonly S: number,
     private readonly A: number,
     seed: number,
+    /** Multiplies the standard normals fed to the noise input (OFQL's one-step --noise-scale). */
+    private readonly noiseScale = 1,
   ) {
     this.rowRngs = new RowRngs(seed);
   }
@@ -90,7 +92,8 @@ export class OnnxActor {
     const A = this.A;
     if (this.noise.length < n * A) this.noise = new Float32Array(n * A);
     const rngs = this.rowRngs.forRows(n, ctx);
-    for (let j = 0; j < n; j++) for (let k = 0; k < A; k++) this.noise[j * A + k] = rngs[j]!.normal();
+    const scale = this.noiseScale;
+    for (let j = 0; j < n; j++) for (let k = 0; k < A; k++) this.noise[j * A + k] = scale * rngs[j]!.normal();
   }
 
   async close(): Promise<void> {

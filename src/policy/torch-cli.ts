@@ -32,7 +32,7 @@ export const TORCH_CLI_OPTIONS = {
   },
 } as const;
 
-const NUMBER_FLAGS = ['sampler-n', 'qgbs-k', 'qgbs-b', 'qgbs-m', 'qgbs-snr', 'qgbs-eta', 'qgbs-kappa', 'time-scale'] as const;
+const NUMBER_FLAGS = ['sampler-n', 'noise-scale', 'qgbs-k', 'qgbs-b', 'qgbs-m', 'qgbs-snr', 'qgbs-eta', 'qgbs-kappa', 'time-scale'] as const;
 
 async function prepareTorchPolicy(a: PolicyArgs, cwd: string): Promise<PreparedPolicy> {
   const flags = a.flags ?? {};

@@ -72,11 +72,15 @@ export function familyStem(name: string): string {
   return name.replace(SEED_WORDS, '$1').replace(TASK_WORDS, '$1').replace(TASK_WORDS, '$1').replace(/[-_.]{2,}/g, '-').replace(/^[-_.]+|[-_.]+$/g, '');
 }
 
-/** The sampler the policy reported (OFQL: "sampler one-step"), else --sampler of the command. */
+/**
+ * The sampler the policy reported with its parameters (OFQL: "sampler one-step", "sampler
+ * dql(n=50)" -> "dql, n=50"), else --sampler of the command. The parameters are part of the
+ * family: one checkpoint evaluated with two noise scales is two policies.
+ */
 function samplerOf(doc: EvalResultDocument): string | null {
   for (const r of doc.results) {
-    const m = /\bsampler ([A-Za-z0-9_-]+)/.exec(r.policyDescription ?? '');
-    if (m) return m[1];
+    const m = /\bsampler ([A-Za-z0-9_-]+)(?:\(([^)]*)\))?/.exec(r.policyDescription ?? '');
+    if (m) return m[2] ? `${m[1]}, ${m[2].split(',').join(', ')}` : m[1]!;
   }
   const cmd = doc.command ?? [];
   const i = cmd.indexOf('--sampler');
