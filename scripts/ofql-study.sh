@@ -12,7 +12,8 @@
 # build (npm run build). Runs go to <data>/runs/<study>/{ofql-eta<eta>,bc}-seed<k>, where <study> is
 # <env>-<dataset> for ARS data and <env>-<dataset>-sac for SAC data; results to
 # <out>/<study>/<run>.json; the report to <out>/<study>/report/, the learning curves beside the
-# critic's mean TD target and the data's MC return to .../curves.md.
+# critic's mean TD target and the data's MC return to .../curves.md (both over every evaluated run
+# of the study, whichever etas and seeds this call was given).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -79,11 +80,16 @@ for seed in ${SEEDS//,/ }; do
     train_run "bc-seed$seed" --bc-only
   fi
 done
+for n in "${names[@]}"; do evaluate_run "$n"; done
+# The report and curves cover every run of the study evaluated so far, not only this call's etas
+# and seeds (a later call with other --etas adds to them instead of replacing them).
 results=() trains=()
-for n in "${names[@]}"; do
-  evaluate_run "$n"
-  results+=("$RESULTS/$n.json")
-  trains+=("$RUNS/$n")
+for json in "$RESULTS"/ofql-eta*.json "$RESULTS"/bc-*.json; do
+  n=$(basename "$json" .json)
+  if [[ $n =~ ^(ofql-eta[0-9.]+|bc)-seed[0-9]+$ ]] && [ -d "$RUNS/$n" ]; then
+    results+=("$json")
+    trains+=("$RUNS/$n")
+  fi
 done
 $CLI report "${results[@]}" --train "${trains[@]}" -o "$RESULTS/report"
 node dist/scripts/study-table.js "${trains[@]}" --out "$RESULTS/curves.md"
