@@ -216,6 +216,13 @@ describe('what the tensors cannot tell: config.json beside the actor, flags', ()
       expect(e.message).toContain(join(d, 'config.json'));
       expect(e.message).toMatch(re);
     }
+    // A one-step noise scale is a sampler field too.
+    const d = join(tmp, 'cfg-noise');
+    rmSync(d, { recursive: true, force: true });
+    mkdirSync(d);
+    copyFileSync(fixture('actor.pth'), join(d, 'actor.pth'));
+    writeFileSync(join(d, 'config.json'), JSON.stringify({ sampler: { name: 'one-step', noiseScale: 0 } }));
+    expect((await readTorchOfqlModel(join(d, 'actor.pth'))).sidecar?.sampler).toEqual({ sampler: 'one-step', noiseScale: 0 });
   });
 
   it('a critic-less model refuses the critic-ranked samplers, naming the actor and what to give', async () => {
