@@ -8,15 +8,16 @@
 #   nohup bash scripts/ofql-grid.sh --tasks hopper-medium,hopper-medium-replay,hopper-medium-expert &
 #   nohup bash scripts/ofql-grid.sh --tasks halfcheetah-medium,halfcheetah-medium-replay,halfcheetah-medium-expert &
 # Extra flags (--steps, --seeds, --etas, --source ars|sac, --out, --data) go to every study.
-# After the studies: <out>/summary-<source>.md (scripts/study-summary.ts: data, BC and OFQL per
-# dataset) and <out>/report-<source>/ (ofql-eval report over the result files of the grid's etas
-# and seeds on every dataset: the rliable aggregates across datasets, learning curves, SVG figures).
-# --tasks with only some tasks summarises only those.
+# After the studies: <out>/summary-<source>.md (scripts/study-summary.ts: data, BC and every
+# evaluated OFQL eta per dataset, over all the seeds each has) and <out>/report-<source>/, or
+# --report-dir (ofql-eval report over the result files of this call's etas and seeds on every
+# dataset: the rliable aggregates across datasets, learning curves, SVG figures). --tasks with
+# only some tasks summarises only those.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TASKS=hopper-medium,hopper-medium-replay,hopper-medium-expert,halfcheetah-medium,halfcheetah-medium-replay,halfcheetah-medium-expert
 ETAS=0.001,0.01,0.1,0.3,0.5
-SOURCE=ars OUT=docs/results/study DATA=data SEEDS=0,1,2
+SOURCE=ars OUT=docs/results/study DATA=data SEEDS=0,1,2 REPORT_DIR=''
 rest=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -26,6 +27,7 @@ while [ $# -gt 0 ]; do
     --out) OUT=$2; rest+=("$1" "$2"); shift 2 ;;
     --data) DATA=$2; rest+=("$1" "$2"); shift 2 ;;
     --seeds) SEEDS=$2; rest+=("$1" "$2"); shift 2 ;;
+    --report-dir) REPORT_DIR=$2; shift 2 ;;
     *) rest+=("$1"); shift ;;
   esac
 done
@@ -46,4 +48,4 @@ for study in "${studies[@]}"; do
   done
 done
 node dist/scripts/study-summary.js "${summary_dirs[@]}" --data "$DATA" --out "$OUT/summary-$SOURCE.md"
-node dist/src/cli.js report "${results[@]}" --train "${trains[@]}" -o "$OUT/report-$SOURCE" --format md html json svg
+node dist/src/cli.js report "${results[@]}" --train "${trains[@]}" -o "${REPORT_DIR:-$OUT/report-$SOURCE}" --format md html json svg
