@@ -39,7 +39,8 @@ export const OFQL_CLI_OPTIONS = {
   'ofql-actor': { choices: ['ema', 'online'] as const, describe: "OFQL checkpoints: act with the EMA or the online actor (default: the checkpoint's evalActor)" },
 } as const;
 
-const NUMBER_FLAGS = ['sampler-n', 'noise-scale', 'qgbs-k', 'qgbs-b', 'qgbs-m', 'qgbs-snr', 'qgbs-eta', 'qgbs-kappa'] as const;
+/** The OFQL flags that take a number (the PyTorch kind adds its own). */
+export const OFQL_NUMBER_FLAGS = ['sampler-n', 'noise-scale', 'qgbs-k', 'qgbs-b', 'qgbs-m', 'qgbs-snr', 'qgbs-eta', 'qgbs-kappa'] as const;
 
 /** Path of the compiled policy module the workers import. */
 export function ofqlPolicyModulePath(): string {
@@ -120,7 +121,7 @@ export const ofqlKind: PolicyKind = {
   claims: (a) => a.policy === OFQL_POLICY_NAME || (a.policy === undefined && a.ckpt !== undefined),
   check(a) {
     if (a.ckpt === undefined) return '--policy ofql needs --ckpt <OFQL checkpoint directory>';
-    for (const n of NUMBER_FLAGS) {
+    for (const n of OFQL_NUMBER_FLAGS) {
       const v = a.flags?.[n];
       if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v))) return `--${n} must be a number`;
     }

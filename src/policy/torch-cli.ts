@@ -12,7 +12,7 @@
 import { userPath } from '../paths.js';
 import { PolicyLoadError } from './errors.js';
 import type { PolicyArgs, PolicyKind, PreparedPolicy } from './kinds.js';
-import { OFQL_CLI_OPTIONS, OFQL_POLICY_NAME, ofqlPolicyModulePath, samplerOptionsOfFlags } from './ofql-cli.js';
+import { OFQL_CLI_OPTIONS, OFQL_NUMBER_FLAGS, OFQL_POLICY_NAME, ofqlPolicyModulePath, samplerOptionsOfFlags } from './ofql-cli.js';
 import { givenFlags } from './given-flags.js';
 import { checkOfqlBackend, type OfqlPolicyBackend } from './ofql-checkpoint.js';
 import { isTorchStateDictPath, TORCH_SIDECAR } from '../ofql/torch-state-dict.js';
@@ -32,7 +32,7 @@ export const TORCH_CLI_OPTIONS = {
   },
 } as const;
 
-const NUMBER_FLAGS = ['sampler-n', 'noise-scale', 'qgbs-k', 'qgbs-b', 'qgbs-m', 'qgbs-snr', 'qgbs-eta', 'qgbs-kappa', 'time-scale'] as const;
+const NUMBER_FLAGS = [...OFQL_NUMBER_FLAGS, 'time-scale'] as const;
 
 async function prepareTorchPolicy(a: PolicyArgs, cwd: string): Promise<PreparedPolicy> {
   const flags = a.flags ?? {};
