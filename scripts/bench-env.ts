@@ -22,7 +22,7 @@ import { type MainModule, type MjModel, assetPath, compileModelFile } from '../s
 import { BatchedRollout } from '../src/batched-rollout.js';
 import type { VectorEnv } from '../envs/vector-env.js';
 import { median, replaceSection } from './bench-report.js';
-import { intFlag, machineLine, parseFlags, usageFail, type UsageFail } from './script-args.js';
+import { exitOnHelp, intFlag, machineLine, parseFlags, usageFail, type UsageFail } from './script-args.js';
 
 type LocomotionEnv = Awaited<ReturnType<typeof makeEnv>>;
 
@@ -43,10 +43,12 @@ interface Options {
   out: string | null;
 }
 
-const usageError: UsageFail = usageFail('bench-env', 'usage: npm run bench:env -- [--steps 20000] [--rounds 3] [--chunk 500] [--out docs/benchmarks.md]\n');
+const USAGE = 'usage: npm run bench:env -- [--steps 20000] [--rounds 3] [--chunk 500] [--out docs/benchmarks.md]\n';
+const usageError: UsageFail = usageFail('bench-env', USAGE);
 
 function parseOptions(argv: string[]): Options {
-  const values = parseFlags(argv, { steps: { type: 'string' }, rounds: { type: 'string' }, chunk: { type: 'string' }, out: { type: 'string' } }, usageError);
+  const values = parseFlags(argv, { steps: { type: 'string' }, rounds: { type: 'string' }, chunk: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean' } }, usageError);
+  exitOnHelp(values, USAGE);
   return {
     steps: intFlag(values.steps, 'steps', 20000, 100, usageError),
     rounds: intFlag(values.rounds, 'rounds', 3, 1, usageError),

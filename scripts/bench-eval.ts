@@ -19,13 +19,13 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { evaluate } from '../eval/evaluate.js';
 import { EvalPool } from '../eval/pool.js';
 import type { EvalResultDocument } from '../eval/result.js';
 import { loadMujoco, mujocoVersion, packageRoot } from '../src/mujoco/bridge.js';
 import { bareLoop as bareLoopOnThread, bareLoopThreads } from './bench-bare.js';
 import { median, replaceSection } from './bench-report.js';
+import { intFlag, scriptArgs } from './script-args.js';
 import { ofqlPolicyRef } from '../src/policy/ofql-cli.js';
 import { preparePolicy } from '../src/policy/kinds.js';
 import type { PolicyRef } from '../src/policy/types.js';
@@ -34,18 +34,20 @@ import { exportOfqlOnnx } from '../src/commands/export-onnx.js';
 const ENV = 'hopper-medium-v2';
 const SECTION = '## Evaluation throughput (npm run bench:eval)';
 
-const { values: args } = parseArgs({
-  options: {
-    episodes: { type: 'string', default: '150' },
-    reps: { type: 'string', default: '5' },
-    seed: { type: 'string', default: '0' },
+const { values: args, fail } = scriptArgs(
+  'bench-eval',
+  'usage: npm run bench:eval [-- --episodes 150 --reps 5 --seed 0 --out docs/benchmarks.md --no-write]',
+  {
+    episodes: { type: 'string' },
+    reps: { type: 'string' },
+    seed: { type: 'string' },
     out: { type: 'string', default: join(packageRoot, 'docs', 'benchmarks.md') },
     'no-write': { type: 'boolean', default: false },
   },
-});
-const EPISODES = Number(args.episodes);
-const REPS = Number(args.reps);
-const SEED = Number(args.seed);
+);
+const EPISODES = intFlag(args.episodes, 'episodes', 150, 1, fail);
+const REPS = intFlag(args.reps, 'reps', 5, 1, fail);
+const SEED = intFlag(args.seed, 'seed', 0, 0, fail);
 const MLP = fileURLToPath(new URL('./bench-mlp-policy.js', import.meta.url));
 /** The committed hopper checkpoint of the score gate (a trained 3 x 256 OFQL actor). */
 const OFQL_CKPT = join(packageRoot, 'eval', 'checkpoints', 'ofql-hopper-medium');

@@ -23,7 +23,6 @@
  */
 import os from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { batchesOf, median, msAt, replaceSection, type BatchTiming } from './bench-report.js';
 import { benchOnnxVsTfjs, type EngineRow } from './bench-onnx-policy.js';
 import { benchPythonBridge } from './bench-python-policy.js';
@@ -58,21 +57,26 @@ import {
 } from '../src/ofql/losses.js';
 import { flowEuler, sampleActions, samplerNetsFromAgent, type SamplerNets } from '../src/ofql/samplers.js';
 import { makeSamplerSpec } from '../src/ofql/sampler-spec.js';
+import { intFlag, scriptArgs } from './script-args.js';
 
 const SECTION = '## Policy speed (npm run bench:policy)';
 const OBS = 17;
 const ACT = 6;
 
-const { values: args } = parseArgs({
-  options: {
+const BACKENDS: readonly BackendName[] = ['wasm', 'cpu', 'tensorflow'];
+const { values: args, fail } = scriptArgs(
+  'bench-policy',
+  'usage: npm run bench:policy [-- --backend wasm|cpu|tensorflow --rounds 3 --out docs/benchmarks.md --no-write --quick]',
+  {
     backend: { type: 'string', default: 'wasm' },
-    rounds: { type: 'string', default: '3' },
+    rounds: { type: 'string' },
     out: { type: 'string', default: join(packageRoot, 'docs', 'benchmarks.md') },
     'no-write': { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
   },
-});
-const ROUNDS = Number(args.rounds);
+);
+if (!BACKENDS.includes(args.backend as BackendName)) fail(`--backend must be one of ${BACKENDS.join(', ')}, got '${args.backend}'`);
+const ROUNDS = intFlag(args.rounds, 'rounds', 3, 1, fail);
 const QUICK = args.quick;
 const log = (s: string) => process.stderr.write(`${s}\n`);
 

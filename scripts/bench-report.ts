@@ -25,13 +25,6 @@ export function replaceSection(path: string, section: string, title: string): vo
   writeFileAtomic(path, out.replace(/\n*$/, '\n'));
 }
 
-/** A benchmark flag's value as an integer >= 1 (throws naming the flag). */
-export function positiveInt(flag: string, v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${flag}: expected an integer >= 1, got '${v}'`);
-  return n;
-}
-
 /** The median of the rounds of a benchmark (the mean of the two middle values for an even count). */
 export function median(xs: readonly number[]): number {
   const a = [...xs].sort((p, q) => p - q);

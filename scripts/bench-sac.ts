@@ -9,29 +9,28 @@
  */
 import os from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { median, positiveInt, replaceSection } from './bench-report.js';
+import { median, replaceSection } from './bench-report.js';
+import { intFlag, scriptArgs } from './script-args.js';
 import { runTorchPeer, type PeerRun } from './torch-peer.js';
 import { packageRoot } from '../src/mujoco/bridge.js';
 import { Rng } from '../src/rng.js';
 import { SacAgent, type SacBatch } from '../src/sac/agent.js';
 import { makeSacConfig } from '../src/sac/config.js';
 
-const { values: args } = parseArgs({
-  options: {
+const { values: args, fail } = scriptArgs(
+  'bench-sac',
+  'usage: npm run bench:sac [-- --rounds 3 --steps 50 --threads 1[,2] --python /usr/bin/python3 --out docs/benchmarks.md --no-write]',
+  {
     rounds: { type: 'string', default: '3' },
     steps: { type: 'string', default: '50' },
     threads: { type: 'string', default: '1' },
     python: { type: 'string', default: '/usr/bin/python3' },
     out: { type: 'string', default: join(packageRoot, 'docs', 'benchmarks.md') },
     'no-write': { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
   },
-});
-if (args.help) {
-  console.log('usage: npm run bench:sac [-- --rounds 3 --steps 50 --threads 1[,2] --python /usr/bin/python3 --out docs/benchmarks.md --no-write]');
-  process.exit(0);
-}
+);
+/** A flag's integer >= 1, or a usage error naming the flag. */
+const positiveInt = (flag: string, v: string): number => intFlag(v, flag, 0, 1, fail);
 const ROUNDS = positiveInt('rounds', args.rounds!);
 const STEPS = positiveInt('steps', args.steps!);
 const THREADS = args.threads!.split(',').map((t) => positiveInt('threads', t));

@@ -16,8 +16,8 @@
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { median, positiveInt, replaceSection } from './bench-report.js';
+import { median, replaceSection } from './bench-report.js';
+import { intFlag, scriptArgs } from './script-args.js';
 import { randomBatch } from './bench-batch.js';
 import { runTorchPeer, type PeerRun } from './torch-peer.js';
 import { createOrtOfqlAgent } from '../src/engine/ort-agent.js';
@@ -27,8 +27,10 @@ import { initBackend } from '../src/ofql/tensor-backend.js';
 import { packageRoot } from '../src/mujoco/bridge.js';
 import { Rng } from '../src/rng.js';
 
-const { values: args } = parseArgs({
-  options: {
+const { values: args, fail } = scriptArgs(
+  'bench-train',
+  'usage: npm run bench:train [-- --rounds 3 --steps 20 --threads 1,2 --time-emb <n> --python /usr/bin/python3 --out docs/benchmarks.md --no-write --no-tfjs]',
+  {
     rounds: { type: 'string', default: '3' },
     steps: { type: 'string', default: '20' },
     threads: { type: 'string', default: '1,2' },
@@ -37,13 +39,10 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: join(packageRoot, 'docs', 'benchmarks.md') },
     'no-write': { type: 'boolean', default: false },
     'no-tfjs': { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
   },
-});
-if (args.help) {
-  console.log('usage: npm run bench:train [-- --rounds 3 --steps 20 --threads 1,2 --time-emb <n> --python /usr/bin/python3 --out docs/benchmarks.md --no-write --no-tfjs]');
-  process.exit(0);
-}
+);
+/** A flag's integer >= 1, or a usage error naming the flag. */
+const positiveInt = (flag: string, v: string): number => intFlag(v, flag, 0, 1, fail);
 const ROUNDS = positiveInt('rounds', args.rounds!);
 const STEPS = positiveInt('steps', args.steps!);
 const THREADS = args.threads!.split(',').map((t) => positiveInt('threads', t));

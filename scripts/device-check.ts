@@ -15,37 +15,34 @@
  * it does not, 2 when the device cannot start (the message says why).
  */
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { randomBatch } from './bench-batch.js';
 import { createOrtOfqlAgent } from '../src/engine/index.js';
-import { EngineDeviceError, type EngineDevice } from '../src/engine/ort-session.js';
+import { ENGINE_DEVICES, EngineDeviceError, type EngineDevice } from '../src/engine/ort-session.js';
 import { ofqlConfigForTask, type OfqlConfig } from '../src/ofql/config.js';
 import type { OfqlAgent, OfqlMetrics } from '../src/ofql/train-step.js';
 import { Rng } from '../src/rng.js';
+import { intFlag, scriptArgs } from './script-args.js';
 
 const DIMS = { obsDim: 17, actDim: 6 }; // halfcheetah / walker2d widths
 const TASK = 'halfcheetah-medium-v2';
 const PARITY_LIMIT = 1e-3;
 const METRICS = ['criticLoss', 'targetQMean', 'bcLoss', 'qLoss', 'actorLoss', 'criticGradNorm', 'actorGradNorm'] as const;
 
-const { values: args } = parseArgs({
-  options: {
-    steps: { type: 'string', default: '20' },
-    'parity-steps': { type: 'string', default: '5' },
+const { values: args, fail } = scriptArgs(
+  'device-check',
+  'usage: node dist/scripts/device-check.js [--steps 20] [--parity-steps 5] [--batches 256,1024,4096] [--device webgpu] [--json out.json]',
+  {
+    steps: { type: 'string' },
+    'parity-steps': { type: 'string' },
     batches: { type: 'string', default: '256,1024,4096' },
     device: { type: 'string', default: 'webgpu' },
     json: { type: 'string' },
   },
-});
-const intList = (flag: string, v: string): number[] =>
-  v.split(',').map((x) => {
-    const n = Number(x);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`--${flag}: expected positive integers, got '${x}'`);
-    return n;
-  });
-const STEPS = intList('steps', args.steps!)[0]!;
-const PARITY_STEPS = intList('parity-steps', args['parity-steps']!)[0]!;
-const BATCHES = intList('batches', args.batches!);
+);
+const STEPS = intFlag(args.steps, 'steps', 20, 1, fail);
+const PARITY_STEPS = intFlag(args['parity-steps'], 'parity-steps', 5, 1, fail);
+const BATCHES = args.batches.split(',').map((b) => intFlag(b, 'batches', 0, 1, fail));
+if (!ENGINE_DEVICES.includes(args.device as EngineDevice)) fail(`--device must be one of ${ENGINE_DEVICES.join(', ')}, got '${args.device}'`);
 const DEVICE = args.device as EngineDevice;
 
 const config = (batchSize: number): OfqlConfig => ofqlConfigForTask(TASK, DIMS, { batchSize });

@@ -14,50 +14,54 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { OFQL_CHECKPOINT_FORMAT, readCheckpointDir, writeCheckpointDir } from '../src/checkpoint/checkpoint-dir.js';
 import { d4rlContentSha256 } from '../src/data/digest.js';
 import { readD4rlFile } from '../src/data/d4rl-hdf5.js';
 import { sha256File } from '../src/hash.js';
 import { validateOfqlCheckpoint } from '../src/ofql/checkpoint.js';
 import { resolveCheckpointDir } from '../src/checkpoint/run-dir.js';
+import { scriptArgs } from './script-args.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { run: { type: 'string' }, step: { type: 'string' }, dataset: { type: 'string' }, out: { type: 'string' } } });
-  if (!values.run || !values.dataset || !values.out) {
-    throw new Error('usage: export-checkpoint --run <run dir>[@N] [--step <N>] --dataset <the run\'s HDF5 file> --out <dir>');
-  }
-  if (values.step !== undefined && !/^\d+$/.test(values.step)) throw new Error(`--step must be a step number, got ${values.step}`);
+  const { values, fail } = scriptArgs(
+    'export-checkpoint',
+    "usage: export-checkpoint --run <run dir>[@N] [--step <N>] --dataset <the run's HDF5 file> --out <dir>",
+    { run: { type: 'string' }, step: { type: 'string' }, dataset: { type: 'string' }, out: { type: 'string' } },
+  );
+  const runArg = values.run ?? fail('give --run (a training run directory)');
+  const dataset = values.dataset ?? fail("give --dataset (the run's HDF5 file)");
+  const out = values.out ?? fail('give --out (the directory to write)');
+  if (values.step !== undefined && !/^\d+$/.test(values.step)) fail(`--step must be a step number, got '${values.step}'`);
   // The run directory alone is its newest checkpoint; an unknown step lists the ones there.
-  const source = resolveCheckpointDir(values.step !== undefined ? `${values.run.replace(/[/\\]+$/, '')}@${Number(values.step)}` : values.run);
+  const source = resolveCheckpointDir(values.step !== undefined ? `${runArg.replace(/[/\\]+$/, '')}@${Number(values.step)}` : runArg);
   if (source.run === null) {
-    throw new Error(`--run ${values.run}: not a training run directory (one written by 'ofql-eval train --out', holding step-NNNNNNNN/ checkpoints and metrics.jsonl)`);
+    throw new Error(`--run ${runArg}: not a training run directory (one written by 'ofql-eval train --out', holding step-NNNNNNNN/ checkpoints and metrics.jsonl)`);
   }
   const run = source.run;
   const src = source.dir;
   const ckpt = await readCheckpointDir(src, { format: OFQL_CHECKPOINT_FORMAT, loadOptimizer: false });
   const v0 = { step: ckpt.config.step as number };
   const ds = { ...(ckpt.config.dataset as Record<string, unknown>) };
-  const fileSha = await sha256File(values.dataset);
-  if (fileSha !== ds.sha256) throw new Error(`${values.dataset}: sha256 ${fileSha.slice(0, 12)}… is not the run's dataset (${String(ds.sha256).slice(0, 12)}…)`);
-  const d4rl = await readD4rlFile(values.dataset, { nextObservations: false, infos: false });
+  const fileSha = await sha256File(dataset);
+  if (fileSha !== ds.sha256) throw new Error(`${dataset}: sha256 ${fileSha.slice(0, 12)}… is not the run's dataset (${String(ds.sha256).slice(0, 12)}…)`);
+  const d4rl = await readD4rlFile(dataset, { nextObservations: false, infos: false });
   const content = d4rlContentSha256(d4rl);
-  if (ds.contentSha256 !== undefined && ds.contentSha256 !== content) throw new Error(`${values.dataset}: content digest differs from the recorded one`);
+  if (ds.contentSha256 !== undefined && ds.contentSha256 !== content) throw new Error(`${dataset}: content digest differs from the recorded one`);
   ds.contentSha256 = content;
   const abs = resolve(String(ds.path));
   ds.path = abs.startsWith(ROOT) ? relative(ROOT, abs) : String(ds.path);
-  await writeCheckpointDir(values.out, { config: { ...ckpt.config, dataset: ds }, tensors: ckpt.tensors, metadata: ckpt.metadata });
-  mkdirSync(join(values.out, 'training'), { recursive: true });
-  copyFileSync(join(run, 'train-config.json'), join(values.out, 'training', 'train-config.json'));
+  await writeCheckpointDir(out, { config: { ...ckpt.config, dataset: ds }, tensors: ckpt.tensors, metadata: ckpt.metadata });
+  mkdirSync(join(out, 'training'), { recursive: true });
+  copyFileSync(join(run, 'train-config.json'), join(out, 'training', 'train-config.json'));
   // metrics up to the exported step (the run may have gone on)
   const metrics = readFileSync(join(run, 'metrics.jsonl'), 'utf8')
     .split('\n')
     .filter((l) => l.trim() !== '' && (JSON.parse(l) as { step: number }).step <= v0.step);
-  writeFileSync(join(values.out, 'training', 'metrics.jsonl'), metrics.map((l) => `${l}\n`).join(''));
-  const v = await validateOfqlCheckpoint(values.out);
-  process.stdout.write(`exported ${src} -> ${isAbsolute(values.out) ? values.out : relative(process.cwd(), values.out)} (step ${v.step}, ${v.envId})\n`);
+  writeFileSync(join(out, 'training', 'metrics.jsonl'), metrics.map((l) => `${l}\n`).join(''));
+  const v = await validateOfqlCheckpoint(out);
+  process.stdout.write(`exported ${src} -> ${isAbsolute(out) ? out : relative(process.cwd(), out)} (step ${v.step}, ${v.envId})\n`);
 }
 
 

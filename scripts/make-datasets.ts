@@ -40,7 +40,6 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import { readLinearPolicyFile, type LinearPolicyFile } from '../src/behaviour/linear.js';
 import { BehaviourPool } from '../src/behaviour/pool.js';
 import { collect, episodeRows } from '../src/collect/collect.js';
@@ -54,6 +53,7 @@ import { packageRoot } from '../src/mujoco/bridge.js';
 import { normalizedScore } from '../src/registry.js';
 import { deriveSeed } from '../src/rng.js';
 import { SAC_POLICY_FILES, SAC_RUN_FILES } from '../src/sac/train.js';
+import { scriptArgs, type UsageFail } from './script-args.js';
 
 const ENVS = ['hopper', 'halfcheetah', 'walker2d', 'ant'] as const;
 const SOURCES = ['ars', 'sac'] as const;
@@ -63,8 +63,14 @@ type Dataset = (typeof DATASETS)[number];
 /** Rows of D4RL's *-medium-replay-v2 files. */
 const D4RL_REPLAY_ROWS: Record<string, number> = { hopper: 402_000, halfcheetah: 202_000, walker2d: 302_000 };
 
-const { values: args } = parseArgs({
-  options: {
+const USAGE =
+  `usage: node dist/scripts/make-datasets.js [--envs ${ENVS.join(',')}] [--datasets ${DATASETS.join(',')}]\n` +
+    '  [--steps 1000000] [--replay-steps <n>] [--action-noise 0.1] [--seed 0] [--out data] [--behaviour-dir eval/behaviour] [--workers 2] [--force]\n' +
+    `  [--source ${SOURCES.join('|')}] [--sac-runs data/sac-runs] [--sac-seed 0] [--sac-expert best|final] [--medium-fraction 0.333]\n`;
+const parsed = scriptArgs(
+  'make-datasets',
+  USAGE,
+  {
     envs: { type: 'string', default: 'hopper,halfcheetah,walker2d' },
     source: { type: 'string', default: 'ars' },
     'sac-runs': { type: 'string', default: join(packageRoot, 'data', 'sac-runs') },
@@ -80,20 +86,10 @@ const { values: args } = parseArgs({
     'behaviour-dir': { type: 'string', default: join(packageRoot, 'eval', 'behaviour') },
     workers: { type: 'string', default: '2' },
     force: { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
   },
-});
-
-function usage(msg?: string): never {
-  if (msg) process.stderr.write(`make-datasets: error: ${msg}\n`);
-  process.stderr.write(
-    `usage: node dist/scripts/make-datasets.js [--envs ${ENVS.join(',')}] [--datasets ${DATASETS.join(',')}]\n` +
-      '  [--steps 1000000] [--replay-steps <n>] [--action-noise 0.1] [--seed 0] [--out data] [--behaviour-dir eval/behaviour] [--workers 2] [--force]\n' +
-      `  [--source ${SOURCES.join('|')}] [--sac-runs data/sac-runs] [--sac-seed 0] [--sac-expert best|final] [--medium-fraction 0.333]\n`,
-  );
-  process.exit(msg ? 2 : 0);
-}
-if (args.help) usage();
+);
+const args = parsed.values;
+const usage: UsageFail = parsed.fail;
 const int = (v: string | undefined, name: string, min: number): number => {
   const n = Number(v);
   if (!Number.isSafeInteger(n) || n < min) usage(`--${name} must be an integer >= ${min}, got ${String(v)}`);

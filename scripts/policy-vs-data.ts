@@ -14,7 +14,6 @@
  *
  *   node dist/scripts/policy-vs-data.js --ckpt eval/checkpoints/ofql-hopper-medium --dataset data/hopper-medium-ars.hdf5 [--spread 32 --flow-steps 10]
  */
-import { parseArgs } from 'node:util';
 import { readD4rlFile } from '../src/data/d4rl-hdf5.js';
 import { loadOfqlCheckpoint } from '../src/ofql/checkpoint.js';
 import { initBackend } from '../src/ofql/tensor-backend.js';
@@ -22,19 +21,29 @@ import { Rng } from '../src/rng.js';
 import { normals } from '../src/ofql/losses.js';
 import { actorParamsFromNamed, flowEuler } from '../src/ofql/samplers.js';
 import { tf } from '../src/ofql/tf.js';
+import { intFlag, scriptArgs } from './script-args.js';
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { ckpt: { type: 'string' }, dataset: { type: 'string' }, rows: { type: 'string', default: '2000' }, seed: { type: 'string', default: '1' }, spread: { type: 'string', default: '0' }, 'flow-steps': { type: 'string', default: '0' } } });
-  if (!values.ckpt || !values.dataset) throw new Error('usage: policy-vs-data --ckpt <OFQL checkpoint dir> --dataset <hdf5> [--rows 2000] [--seed 1]');
+  const { values, fail } = scriptArgs(
+    'policy-vs-data',
+    'usage: policy-vs-data --ckpt <OFQL checkpoint dir> --dataset <hdf5> [--rows 2000] [--seed 1] [--spread K --flow-steps k]',
+    { ckpt: { type: 'string' }, dataset: { type: 'string' }, rows: { type: 'string' }, seed: { type: 'string' }, spread: { type: 'string' }, 'flow-steps': { type: 'string' } },
+  );
+  const ckptDir = values.ckpt ?? fail('give --ckpt (an OFQL checkpoint directory)');
+  const datasetPath = values.dataset ?? fail('give --dataset (an HDF5 file)');
+  const rows = intFlag(values.rows, 'rows', 2000, 1, fail);
+  const seed = intFlag(values.seed, 'seed', 1, 0, fail);
+  const K = intFlag(values.spread, 'spread', 0, 0, fail);
+  const flowSteps = intFlag(values['flow-steps'], 'flow-steps', 0, 0, fail);
   await initBackend('wasm');
-  const ds = await readD4rlFile(values.dataset, { nextObservations: false, infos: false });
-  const { agent, config, step } = await loadOfqlCheckpoint(values.ckpt, { forResume: false });
+  const ds = await readD4rlFile(datasetPath, { nextObservations: false, infos: false });
+  const { agent, config, step } = await loadOfqlCheckpoint(ckptDir, { forResume: false });
   try {
     const S = config.obsDim;
     const A = config.actDim;
-    if (ds.observationSize !== S || ds.actionSize !== A) throw new Error(`${values.dataset}: widths ${ds.observationSize}/${ds.actionSize} do not fit the checkpoint (${S}/${A})`);
+    if (ds.observationSize !== S || ds.actionSize !== A) throw new Error(`${datasetPath}: widths ${ds.observationSize}/${ds.actionSize} do not fit the checkpoint (${S}/${A})`);
     // every k-th row, so the states span the whole file
-    const n = Math.min(Number(values.rows), ds.N);
+    const n = Math.min(rows, ds.N);
     const stride = Math.floor(ds.N / n);
     const obs = new Float32Array(n * S);
     const data = new Float32Array(n * A);
@@ -42,10 +51,7 @@ async function main(): Promise<void> {
       obs.set(ds.observations.subarray(i * stride * S, (i * stride + 1) * S), i * S);
       data.set(ds.actions.subarray(i * stride * A, (i * stride + 1) * A), i * A);
     }
-    const act = agent.act(obs, 1, new Rng(Number(values.seed)));
-    const K = Number(values.spread);
-    const flowSteps = Number(values['flow-steps']);
-    const seed = Number(values.seed);
+    const act = agent.act(obs, 1, new Rng(seed));
     const oneStep: Sampler = (o, rng) => agent.act(o, 1, rng);
     // The flow's parameters are read only when --flow-steps asks for them.
     const actor = flowSteps > 0 ? actorParamsFromNamed(agent.namedTensors(), config.evalActor === 'online' ? 'actor' : 'ema_actor', config) : null;
@@ -60,7 +66,7 @@ async function main(): Promise<void> {
       if (Math.abs(data[i]!) > 0.99) dataSat += 1;
     }
     process.stdout.write(
-      `${values.ckpt} (step ${step}, eta ${config.eta}) on ${n} states of ${values.dataset}: ` +
+      `${ckptDir} (step ${step}, eta ${config.eta}) on ${n} states of ${datasetPath}: ` +
         `mean squared difference to the data's actions ${(sq / (n * A)).toFixed(4)}; ` +
         `entries at the bound: policy ${((100 * sat) / (n * A)).toFixed(1)} %, data ${((100 * dataSat) / (n * A)).toFixed(1)} %` +
         (K > 1 ? `; per-state spread of ${K} one-step draws ${perStateSpread(oneStep, obs, n, A, K, seed).toFixed(4)}` : '') +

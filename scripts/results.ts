@@ -16,9 +16,9 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import type { EvalResultDocument } from '../eval/result.js';
 import { replaceSection } from './bench-report.js';
+import { intFlag, scriptArgs } from './script-args.js';
 import { makeReport } from '../src/commands/report.js';
 import { readD4rlFile } from '../src/data/d4rl-hdf5.js';
 import { dataScore, type DataScore } from '../src/data/episode-returns.js';
@@ -100,21 +100,24 @@ function aggregateSection(files: readonly string[]): string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      episodes: { type: 'string', default: '150' },
-      seed: { type: 'string', default: '0' },
-      workers: { type: 'string', default: String(cpus().length) },
+  const { values, fail } = scriptArgs(
+    'results',
+    'usage: npm run results [-- --episodes 150 --seed 0 --workers <cores> --data data --out docs/results.md --reuse --only a,b]',
+    {
+      episodes: { type: 'string' },
+      seed: { type: 'string' },
+      workers: { type: 'string' },
       data: { type: 'string' },
       out: { type: 'string', default: join(ROOT, 'docs', 'results.md') },
       reuse: { type: 'boolean', default: false },
       only: { type: 'string' },
     },
-  });
-  const o = { episodes: Number(values.episodes), seed: Number(values.seed), workers: Number(values.workers) };
-  for (const [k, v] of Object.entries(o)) {
-    if (!Number.isInteger(v) || v < (k === 'seed' ? 0 : 1)) throw new RangeError(`--${k} must be an integer >= ${k === 'seed' ? 0 : 1}, got ${String(v)}`);
-  }
+  );
+  const o = {
+    episodes: intFlag(values.episodes, 'episodes', 150, 1, fail),
+    seed: intFlag(values.seed, 'seed', 0, 0, fail),
+    workers: intFlag(values.workers, 'workers', cpus().length, 1, fail),
+  };
   // --only a,b: evaluate just the rows whose result file name contains a or b (no markdown);
   // --reuse: take rows whose result file exists from that file.
   const only = values.only?.split(',').filter(Boolean);

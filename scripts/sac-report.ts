@@ -9,18 +9,16 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { replaceSection } from './bench-report.js';
+import { scriptArgs } from './script-args.js';
 import { packageRoot } from '../src/mujoco/bridge.js';
 import type { SacRunSummary } from '../src/sac/train.js';
 
-const { values: args } = parseArgs({
-  options: {
-    runs: { type: 'string', default: join(packageRoot, 'data', 'sac-runs') },
-    data: { type: 'string', default: join(packageRoot, 'data') },
-    out: { type: 'string', default: join(packageRoot, 'docs', 'sac.md') },
-    'no-write': { type: 'boolean', default: false },
-  },
+const { values: args } = scriptArgs('sac-report', 'usage: node dist/scripts/sac-report.js [--runs data/sac-runs] [--data data] [--out docs/sac.md] [--no-write]', {
+  runs: { type: 'string', default: join(packageRoot, 'data', 'sac-runs') },
+  data: { type: 'string', default: join(packageRoot, 'data') },
+  out: { type: 'string', default: join(packageRoot, 'docs', 'sac.md') },
+  'no-write': { type: 'boolean', default: false },
 });
 
 const TITLE = '## Measured runs and datasets (node dist/scripts/sac-report.js)';

@@ -1,6 +1,8 @@
 /**
- * What the hand-rolled script command lines share (scripts/fidelity.ts, toy.ts, bench-env.ts):
- * strict node:util parsing where a bad flag is a usage error (exit 2), `--help`, and integer flags.
+ * What every script's command line shares: strict node:util parsing where a bad flag is a usage
+ * error (the message and the usage on stderr, exit 2) before any work starts, `--help` / `-h`
+ * (the usage on stdout, exit 0), and integer flags. test/script-args.test.ts runs every script
+ * with a bad flag and with --help.
  */
 import os from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -25,6 +27,42 @@ export function parseFlags(argv: string[], options: NonNullable<ParseArgsConfig[
   } catch (err) {
     return fail(err instanceof Error ? err.message : String(err));
   }
+}
+
+const HELP = { help: { type: 'boolean', short: 'h' } } as const;
+type Options = NonNullable<ParseArgsConfig['options']>;
+type ScriptConfig<O extends Options, P extends boolean> = { args: string[]; options: O & typeof HELP; strict: true; allowPositionals: P };
+
+/** A script's parsed command line; `fail` reports a usage error (exit 2) for the script's own checks. */
+export interface ScriptArgs<O extends Options, P extends boolean> {
+  values: ReturnType<typeof parseArgs<ScriptConfig<O, P>>>['values'];
+  positionals: string[];
+  fail: UsageFail;
+}
+
+/**
+ * The typed flags (and positionals, where `allowPositionals`) of script `name` from
+ * process.argv; --help prints `usage` and exits 0, a bad flag exits 2 through `fail`. (Annotate
+ * the `fail` a script narrows with, `const usage: UsageFail = parsed.fail`: TypeScript narrows
+ * only through explicitly typed never-returning functions.)
+ */
+export function scriptArgs<const O extends Options, const P extends boolean = false>(
+  name: string,
+  usage: string,
+  options: O,
+  allowPositionals?: P,
+): ScriptArgs<O, P> {
+  const text = usage.endsWith('\n') ? usage : `${usage}\n`;
+  const fail = usageFail(name, text);
+  const config: ScriptConfig<O, P> = { args: process.argv.slice(2), options: { ...options, ...HELP }, strict: true, allowPositionals: (allowPositionals ?? false) as P };
+  let parsed: ReturnType<typeof parseArgs<ScriptConfig<O, P>>>;
+  try {
+    parsed = parseArgs(config);
+  } catch (err) {
+    return fail(err instanceof Error ? err.message : String(err));
+  }
+  exitOnHelp(parsed.values as FlagValues, text);
+  return { values: parsed.values, positionals: parsed.positionals ?? [], fail };
 }
 
 /** Print `usage` on stdout and exit 0 when --help was given. */

@@ -10,7 +10,6 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../src/atomic-write.js';
 import { readD4rlFile } from '../src/data/d4rl-hdf5.js';
 import { dataScore } from '../src/data/episode-returns.js';
@@ -19,6 +18,7 @@ import { packageRoot } from '../src/mujoco/bridge.js';
 import type { Estimate, PolicySummary, ReportData } from '../src/report/aggregate.js';
 import type { LearningCurve } from '../src/report/curves.js';
 import { readJsonl } from '../src/train/jsonl.js';
+import { scriptArgs } from './script-args.js';
 
 const BC_LABEL = 'bc (one-step)';
 const OFQL_LABEL = /^ofql-eta([0-9.]+) \(one-step\)$/;
@@ -83,11 +83,13 @@ async function studyRows(studyDir: string, dataDir: string): Promise<string[]> {
   });
 }
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { data: { type: 'string', default: 'data' }, out: { type: 'string' } } });
-if (positionals.length === 0) {
-  process.stderr.write('usage: study-summary STUDY_DIR... [--data data] [--out summary.md]\n');
-  process.exit(2);
-}
+const { values, positionals, fail } = scriptArgs(
+  'study-summary',
+  'usage: study-summary STUDY_DIR... [--data data] [--out summary.md]',
+  { data: { type: 'string', default: 'data' }, out: { type: 'string' } },
+  true,
+);
+if (positionals.length === 0) fail('give at least one study directory');
 const header = [
   '| dataset | rows | data: its complete episodes [95 % t CI] | BC [95 % CI over seeds] (runs) | eta | OFQL [95 % CI over seeds] (runs) | P(OFQL > BC) | OFQL mean TD target at the end / data MC return |',
   '|---|---:|---:|---:|---:|---:|---:|---:|',

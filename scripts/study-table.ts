@@ -9,11 +9,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../src/atomic-write.js';
 import { readD4rlFile } from '../src/data/d4rl-hdf5.js';
 import { summariseDiscountedReturn } from '../src/data/mc-return.js';
 import { readJsonl } from '../src/train/jsonl.js';
+import { scriptArgs } from './script-args.js';
 
 interface RunCurve {
   name: string;
@@ -69,11 +69,8 @@ function table(runs: RunCurve[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { out: { type: 'string' } } });
-if (positionals.length === 0) {
-  process.stderr.write('usage: study-table RUN_DIR... [--out curves.md]\n');
-  process.exit(2);
-}
+const { values, positionals, fail } = scriptArgs('study-table', 'usage: study-table RUN_DIR... [--out curves.md]', { out: { type: 'string' } }, true);
+if (positionals.length === 0) fail('give at least one run directory');
 const text = table(await Promise.all(positionals.map(readRun)));
 if (values.out) writeFileAtomic(values.out, text);
 else process.stdout.write(text);

@@ -25,7 +25,6 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFile
 import os from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import { evaluate } from '../eval/evaluate.js';
 import { ARS_V2T_PAPER, ArsTrainer, type ArsFamily, type ArsHyperParams } from '../src/behaviour/ars.js';
 import {
@@ -40,9 +39,17 @@ import { linearPolicyModulePath } from '../src/collect/policy.js';
 import { packageRoot } from '../src/mujoco/bridge.js';
 import { getEnvEntry, normalizedScore, TASK_SPACES } from '../src/registry.js';
 import { deriveSeed } from '../src/rng.js';
+import { scriptArgs, type UsageFail } from './script-args.js';
 
-const { values: args } = parseArgs({
-  options: {
+const USAGE =
+  'usage: node dist/scripts/train-behaviour.js --env <hopper|halfcheetah|walker2d|ant> [--iterations 300] [--seed 0] [--workers 2]\n' +
+    '  [--eval-every 10] [--eval-episodes 10] [--time-limit <min>] [--resume] [--select-only] [--no-export]\n' +
+    '  [--run-dir data/behaviour-runs] [--out eval/behaviour] [--final-episodes 20] [--final-seed 1] [--medium-fraction 0.4]\n' +
+    '  [--alpha a --nu n --directions N --top b --shift s]\n';
+const parsed = scriptArgs(
+  'train-behaviour',
+  USAGE,
+  {
     env: { type: 'string' },
     iterations: { type: 'string', default: '300' },
     seed: { type: 'string', default: '0' },
@@ -64,21 +71,10 @@ const { values: args } = parseArgs({
     directions: { type: 'string' },
     top: { type: 'string' },
     shift: { type: 'string' },
-    help: { type: 'boolean', short: 'h', default: false },
   },
-});
-
-function usage(msg?: string): never {
-  if (msg) process.stderr.write(`train-behaviour: error: ${msg}\n`);
-  process.stderr.write(
-    'usage: node dist/scripts/train-behaviour.js --env <hopper|halfcheetah|walker2d|ant> [--iterations 300] [--seed 0] [--workers 2]\n' +
-      '  [--eval-every 10] [--eval-episodes 10] [--time-limit <min>] [--resume] [--select-only] [--no-export]\n' +
-      '  [--run-dir data/behaviour-runs] [--out eval/behaviour] [--final-episodes 20] [--final-seed 1] [--medium-fraction 0.4]\n' +
-      '  [--alpha a --nu n --directions N --top b --shift s]\n',
-  );
-  process.exit(msg ? 2 : 0);
-}
-if (args.help) usage();
+);
+const args = parsed.values;
+const usage: UsageFail = parsed.fail;
 const int = (name: keyof typeof args, min: number): number => {
   const v = Number(args[name]);
   if (!Number.isSafeInteger(v) || v < min) usage(`--${name} must be an integer >= ${min}, got ${String(args[name])}`);
