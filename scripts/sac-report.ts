@@ -43,11 +43,14 @@ function runRows(): string[] {
   });
 }
 
+/** 30k for a scheduled evaluation; the exact step for the one a stopped run made where it stopped. */
+const stepLabel = (step: number): string => (step % 1000 === 0 ? `${step / 1000}k` : step.toLocaleString('en-US'));
+
 function curveRows(): string[] {
   return summaries().map(([d, s]) => {
     const every = Math.max(1, Math.ceil(s.evaluations.length / 10));
     const points = s.evaluations.filter((_, i) => i % every === 0 || i === s.evaluations.length - 1);
-    return `- ${d}: ${points.map((e) => `${(e.step / 1000).toFixed(0)}k ${e.meanReturn.toFixed(0)}`).join(', ')}`;
+    return `- ${d}: ${points.map((e) => `${stepLabel(e.step)} ${e.meanReturn.toFixed(0)}`).join(', ')}`;
   });
 }
 

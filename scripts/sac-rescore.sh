@@ -3,16 +3,17 @@
 # deterministic policy (policy-mean.onnx) through ofql-eval, run seed 0, one Markdown row per
 # snapshot. docs/sac.md uses it to check which snapshot make-datasets' --sac-expert best picks.
 #
-#   bash scripts/sac-rescore.sh --env walker2d [--from 300000] [--episodes 50] [--runs data/sac-runs] [--seed 0] [--out DIR]
+#   bash scripts/sac-rescore.sh --env walker2d [--from 300000] [--to <step>] [--episodes 50] [--runs data/sac-runs] [--seed 0] [--out DIR]
 #
 # Result files go to <out>/<env>-step-<N>.json (default: a temporary folder).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ENV_NAME='' FROM=300000 EPISODES=50 RUNS=data/sac-runs SEED=0 OUT=''
+ENV_NAME='' FROM=300000 TO='' EPISODES=50 RUNS=data/sac-runs SEED=0 OUT=''
 while [ $# -gt 0 ]; do
   case "$1" in
     --env) ENV_NAME=$2 ;;
     --from) FROM=$2 ;;
+    --to) TO=$2 ;;
     --episodes) EPISODES=$2 ;;
     --runs) RUNS=$2 ;;
     --seed) SEED=$2 ;;
@@ -31,6 +32,7 @@ echo '|---|---:|---:|---:|---:|'
 for snap in "$RUN"/step-*; do
   step=$((10#${snap##*step-}))
   [ "$step" -ge "$FROM" ] || continue
+  [ -z "$TO" ] || [ "$step" -le "$TO" ] || continue
   json="$OUT/$ENV_NAME-step-$step.json"
   node dist/src/cli.js --env "$ENV_NAME-medium-v2" --policy "$snap/policy-mean.onnx" --episodes "$EPISODES" --seed 0 \
     --workers 1 --progress off --json "$json" > /dev/null
