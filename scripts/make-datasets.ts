@@ -25,6 +25,11 @@
  * |---|---|
  * | medium | --steps of the snapshot before the expert whose evaluation is closest to --medium-fraction (1/3) of the expert's, actions sampled from the policy (its policy.onnx; no added noise) |
  * | expert | --steps of the snapshot with the best recorded evaluation (--sac-expert best, the default; final/ on a tie) or of final/ (--sac-expert final), actions sampled |
+ *
+ * "Evaluation" is the run's own (10 episodes of the deterministic policy, recorded in each
+ * snapshot's config.json), or, with --sac-select-episodes N, every snapshot's deterministic policy
+ * (policy-mean.onnx) re-evaluated here over N episodes (run seed --seed): ten episodes misjudge a
+ * policy whose returns are bimodal (docs/sac.md, halfcheetah at 50k steps).
  * | medium-replay | the run's replay history (replay.hdf5) up to the medium snapshot's step, as D4RL kept SAC's replay buffer |
  * | random | --steps of the untrained policy (the run's step-00000000/), sampled; uniform random actions for a run without that snapshot |
  * | medium-expert | as above |
@@ -53,6 +58,8 @@ import { packageRoot } from '../src/mujoco/bridge.js';
 import { normalizedScore } from '../src/registry.js';
 import { deriveSeed } from '../src/rng.js';
 import { SAC_POLICY_FILES, SAC_RUN_FILES } from '../src/sac/train.js';
+import { evaluate } from '../eval/evaluate.js';
+import { preparePolicy } from '../src/policy/kinds.js';
 import { scriptArgs, type UsageFail } from './script-args.js';
 
 const ENVS = ['hopper', 'halfcheetah', 'walker2d', 'ant'] as const;
@@ -66,7 +73,7 @@ const D4RL_REPLAY_ROWS: Record<string, number> = { hopper: 402_000, halfcheetah:
 const USAGE =
   `usage: node dist/scripts/make-datasets.js [--envs ${ENVS.join(',')}] [--datasets ${DATASETS.join(',')}]\n` +
     '  [--steps 1000000] [--replay-steps <n>] [--action-noise 0.1] [--seed 0] [--out data] [--behaviour-dir eval/behaviour] [--workers 2] [--force]\n' +
-    `  [--source ${SOURCES.join('|')}] [--sac-runs data/sac-runs] [--sac-seed 0] [--sac-expert best|final] [--medium-fraction 0.333]\n`;
+    `  [--source ${SOURCES.join('|')}] [--sac-runs data/sac-runs] [--sac-seed 0] [--sac-expert best|final] [--medium-fraction 0.333] [--sac-select-episodes 0]\n`;
 const parsed = scriptArgs(
   'make-datasets',
   USAGE,
@@ -77,6 +84,7 @@ const parsed = scriptArgs(
     'sac-seed': { type: 'string', default: '0' },
     'medium-fraction': { type: 'string', default: String(1 / 3) },
     'sac-expert': { type: 'string', default: 'best' },
+    'sac-select-episodes': { type: 'string' },
     datasets: { type: 'string', default: 'medium,medium-replay,medium-expert' },
     steps: { type: 'string', default: '1000000' },
     'replay-steps': { type: 'string' },
@@ -113,6 +121,8 @@ const sacSeed = int(args['sac-seed'], 'sac-seed', 0);
 const SAC_EXPERT_RULES = ['best', 'final'] as const;
 const sacExpertRule = args['sac-expert'] as (typeof SAC_EXPERT_RULES)[number];
 if (!(SAC_EXPERT_RULES as readonly string[]).includes(sacExpertRule)) usage(`--sac-expert must be one of ${SAC_EXPERT_RULES.join(', ')}, got ${String(sacExpertRule)}`);
+const sacSelectEpisodes = int(args['sac-select-episodes'] ?? '0', 'sac-select-episodes', 0);
+if (sacSelectEpisodes > 0 && source !== 'sac') usage('--sac-select-episodes applies to --source sac only');
 const outDir = resolve(args.out!);
 const behaviourDir = resolve(args['behaviour-dir']!);
 mkdirSync(outDir, { recursive: true });
@@ -180,7 +190,7 @@ function behaviourOf(env: string, d: 'random' | 'medium' | 'expert'): { policy?:
     return {
       policy: join(snap.dir, SAC_POLICY_FILES.sampled),
       actionNoise: 0,
-      behaviour: `SAC policy ${shortPath(snap.dir)} (step ${snap.step}, evaluation return ${snap.evalReturn.toFixed(1)}), actions sampled from it`,
+      behaviour: `SAC policy ${shortPath(snap.dir)} (step ${snap.step}, evaluation return ${snap.evalReturn.toFixed(1)}: ${selectionNote()}), actions sampled from it`,
     };
   }
   return { ckpt: shortPath(policyPath(env, d)), actionNoise, behaviour: `ARS linear policy (${env}-${d}.json)` };
@@ -189,6 +199,7 @@ function behaviourOf(env: string, d: 'random' | 'medium' | 'expert'): { policy?:
 interface SacSnapshot {
   dir: string;
   step: number;
+  /** Mean return of its deterministic policy: the run's evaluation, or --sac-select-episodes episodes here. */
   evalReturn: number;
 }
 
@@ -201,16 +212,40 @@ interface SacChoice {
 
 const sacChoices = new Map<string, SacChoice>();
 
+/** What the snapshots' `evalReturn` is, for the log and the files' metadata. */
+const selectionNote = (): string =>
+  sacSelectEpisodes > 0 ? `deterministic policy over ${sacSelectEpisodes} episodes, run seed ${seed}` : "the run's evaluation";
+
 /**
- * The SAC run's expert and medium policy, from the returns the run recorded in each snapshot's
- * config.json. Expert: with --sac-expert best, the snapshot (final/ included) with the highest
- * evaluation, final/ on a tie (a run short of D4RL's 1M steps still swings from one evaluation
- * to the next, docs/sac.md); with final, final/. Medium: the snapshot before the expert whose
- * evaluation is closest to --medium-fraction of the expert's, the earliest on a tie.
+ * The SAC run's expert and medium policy (chosen once per env by chooseSacSnapshots). Expert:
+ * with --sac-expert best, the snapshot (final/ included) with the highest evaluation, final/ on a
+ * tie (a run short of D4RL's 1M steps still swings from one evaluation to the next,
+ * docs/sac.md); with final, final/. Medium: the snapshot before the expert whose evaluation is
+ * closest to --medium-fraction of the expert's, the earliest on a tie.
  */
 function sacSnapshots(env: string): SacChoice {
   const hit = sacChoices.get(env);
-  if (hit) return hit;
+  if (!hit) throw new Error(`internal: the SAC snapshots of ${env} were not chosen before use`);
+  return hit;
+}
+
+/** Every snapshot's deterministic policy over --sac-select-episodes episodes: its mean return. */
+async function reevaluate(env: string, snaps: SacSnapshot[]): Promise<SacSnapshot[]> {
+  const envId = `${env}-medium-v2`;
+  const out: SacSnapshot[] = [];
+  for (const s of snaps) {
+    const prepared = await preparePolicy({ policy: join(s.dir, SAC_POLICY_FILES.mean), env: [envId], flags: {} }, packageRoot);
+    const doc = await evaluate({ env: envId, policy: prepared.ref, episodes: sacSelectEpisodes, seed, workers });
+    const r = doc.results[0]!;
+    if (!r.complete || r.summary === null) throw new Error(`${s.dir}: the re-evaluation did not complete`);
+    log(`${env}: ${shortPath(s.dir)} run's evaluation ${s.evalReturn.toFixed(1)}, over ${sacSelectEpisodes} episodes ${r.summary.returnMean.toFixed(1)}`);
+    out.push({ ...s, evalReturn: r.summary.returnMean });
+  }
+  return out;
+}
+
+/** Choose (and cache) the SAC run's expert and medium snapshots of `env`; see sacSnapshots. */
+async function chooseSacSnapshots(env: string): Promise<SacChoice> {
   const runDir = join(resolve(args['sac-runs']!), `${env}-s${sacSeed}`);
   if (!existsSync(join(runDir, 'final', 'config.json'))) {
     throw new Error(`${runDir}/final is missing: run 'node dist/scripts/train-sac.js --env ${env} --seed ${sacSeed} --out ${runDir}' first (or give --sac-runs)`);
@@ -220,17 +255,19 @@ function sacSnapshots(env: string): SacChoice {
     if (typeof c.step !== 'number' || typeof c.evalReturn !== 'number') throw new Error(`${dir}/config.json: expected numbers 'step' and 'evalReturn'`);
     return { dir, step: c.step, evalReturn: c.evalReturn };
   };
-  const final = read(join(runDir, 'final'));
   const steps = readdirSync(runDir)
     .filter((n) => /^step-\d+$/.test(n))
     .sort();
-  const snapshots = steps.filter((n) => Number(n.slice(5)) > 0).map((n) => read(join(runDir, n)));
+  let all = [...steps.filter((n) => Number(n.slice(5)) > 0).map((n) => read(join(runDir, n))), read(join(runDir, 'final'))];
+  if (sacSelectEpisodes > 0) all = await reevaluate(env, all);
+  const final = all.at(-1)!;
+  const snapshots = all.slice(0, -1);
   const expert = sacExpertRule === 'final' ? final : snapshots.reduce((best, s) => (s.evalReturn > best.evalReturn ? s : best), final);
   const earlier = snapshots.filter((s) => s.step < expert.step);
   if (earlier.length === 0) throw new Error(`${runDir}: no step-N/ snapshots before the expert (step ${expert.step})`);
   const goal = mediumFraction * expert.evalReturn;
   const medium = earlier.reduce((best, s) => (Math.abs(s.evalReturn - goal) < Math.abs(best.evalReturn - goal) ? s : best));
-  log(`${env}: SAC expert ${shortPath(expert.dir)} (${expert.evalReturn.toFixed(1)}), medium ${shortPath(medium.dir)} (${medium.evalReturn.toFixed(1)}; goal ${goal.toFixed(1)})`);
+  log(`${env}: SAC expert ${shortPath(expert.dir)} (${expert.evalReturn.toFixed(1)}), medium ${shortPath(medium.dir)} (${medium.evalReturn.toFixed(1)}; goal ${goal.toFixed(1)}); ${selectionNote()}`);
   const choice: SacChoice = { medium, expert, ...(steps.some((n) => Number(n.slice(5)) === 0) ? { untrained: join(runDir, steps[0]!) } : {}) };
   sacChoices.set(env, choice);
   return choice;
@@ -454,6 +491,7 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   try {
     for (const env of envs) {
+      if (source === 'sac') await chooseSacSnapshots(env);
       // medium-expert needs the medium and expert files.
       const wanted = new Set<Dataset>(datasets);
       if (wanted.has('medium-expert')) {

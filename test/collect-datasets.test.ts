@@ -3,7 +3,7 @@
  * readD4rlFile + qlearningDataset; medium-expert is medium then expert; medium-replay has equal
  * shares of the replay checkpoints; a second run gives the same data.
  */
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -147,5 +147,53 @@ describe('make-datasets --source sac', () => {
     expect(manifest['hopper-medium-expert-sac'].rows).toBe(1600);
     // Sampled from the policy, no noise added (the --action-noise default is for ARS data).
     expect(manifest['hopper-medium-sac'].actionNoise).toBe(0);
+  });
+
+  it('--sac-select-episodes chooses expert and medium by re-evaluating every snapshot here', { timeout: 180_000 }, async () => {
+    // Runs after the test above, on its SAC run (whose recorded evaluations it overwrote).
+    const { evaluate } = await import('../eval/evaluate.js');
+    const { preparePolicy } = await import('../src/policy/kinds.js');
+    const runDir = join(dir, 'sac-runs', 'hopper-s0');
+    // A run this short may score best at its first snapshot, which leaves no medium before it: an
+    // early copy of the last snapshot (step 100) gives the choice an earlier candidate.
+    cpSync(join(runDir, 'step-00000600'), join(runDir, 'step-00000100'), { recursive: true });
+    const cfgPath = join(runDir, 'step-00000100', 'config.json');
+    writeFileSync(cfgPath, JSON.stringify({ ...JSON.parse(readFileSync(cfgPath, 'utf8')), step: 100 }));
+    const out = join(dir, 'sac-select');
+    const r = await spawnAsync(
+      process.execPath,
+      [SCRIPT, '--source', 'sac', '--sac-runs', join(dir, 'sac-runs'), '--envs', 'hopper', '--datasets', 'medium', '--steps', '200', '--sac-select-episodes', '3', '--seed', '5', '--out', out, '--workers', '1'],
+    );
+    expect(r.status, r.stderr).toBe(0);
+    // The same evaluation, done here independently: 3 episodes of policy-mean.onnx, run seed 5.
+    const mean: Record<string, number> = {};
+    const snaps = ['step-00000100', 'step-00000200', 'step-00000400', 'step-00000600'];
+    for (const snap of [...snaps, 'final']) {
+      const envId = 'hopper-medium-v2';
+      const prepared = await preparePolicy({ policy: join(runDir, snap, 'policy-mean.onnx'), env: [envId], flags: {} }, ROOT);
+      const doc = await evaluate({ env: envId, policy: prepared.ref, episodes: 3, seed: 5, workers: 1 });
+      mean[snap] = doc.results[0]!.summary!.returnMean;
+      expect(r.stderr).toContain(`${snap} run's evaluation`);
+      expect(r.stderr).toContain(`over 3 episodes ${mean[snap].toFixed(1)}`);
+    }
+    // Expert: the best of them, final/ on a tie; medium: the earlier one closest to a third of it.
+    const expert = snaps.reduce((b, s) => (mean[s]! > mean[b]! ? s : b), 'final');
+    const expertStep = expert === 'final' ? 600 : Number(expert.slice(5));
+    const earlier = snaps.filter((s) => Number(s.slice(5)) < expertStep);
+    expect(earlier.length).toBeGreaterThan(0);
+    const chosen = /SAC expert (\S+) \(([-\d.]+)\), medium (\S+) \(/.exec(r.stderr);
+    expect(chosen, r.stderr).not.toBeNull();
+    expect(chosen![1]).toMatch(new RegExp(`${expert}$`));
+    expect(Number(chosen![2])).toBeCloseTo(mean[expert]!, 1);
+    const goal = mean[expert]! / 3;
+    const medium = earlier.reduce((b, s) => (Math.abs(mean[s]! - goal) < Math.abs(mean[b]! - goal) ? s : b));
+    expect(chosen![3]).toMatch(new RegExp(`${medium}$`));
+    expect(r.stderr).toMatch(/deterministic policy over 3 episodes, run seed 5/);
+    const m = await readD4rlFile(join(out, 'hopper-medium-sac.hdf5'), { envId: 'hopper-medium-v2' });
+    expect(String(m.metadata.behaviour)).toMatch(/deterministic policy over 3 episodes, run seed 5\), actions sampled/);
+    // Only the SAC source has snapshots to re-evaluate.
+    const bad = await spawnAsync(process.execPath, [SCRIPT, '--source', 'ars', '--envs', 'hopper', '--sac-select-episodes', '3', '--out', out]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--sac-select-episodes applies to --source sac only/);
   });
 });
