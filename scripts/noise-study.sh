@@ -6,12 +6,13 @@
 # is its own policy). Resumable: a result file that exists is not evaluated again.
 #
 #   bash scripts/noise-study.sh [--scale 0] [--runs ofql-eta0.01,bc] [--seeds 0,1,2] [--steps 30000]
-#     [--tasks hopper-medium,...] [--data data] [--out docs/results/study]
+#     [--tasks hopper-medium,...] [--data data] [--out docs/results/study] [--report-dir DIR]
 #
-# Writes <out>/<task>/<run>-seed<k>-noise<scale>.json and the report to <out>/noise<scale>/.
+# Writes <out>/<task>/<run>-seed<k>-noise<scale>.json and the report to <out>/noise<scale>/, or
+# --report-dir (e.g. one per data source: the SAC studies' tasks are <task>-sac).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SCALE=0 RUNS=ofql-eta0.01,bc SEEDS=0,1,2 STEPS=30000 DATA=data OUT=docs/results/study
+SCALE=0 RUNS=ofql-eta0.01,bc SEEDS=0,1,2 STEPS=30000 DATA=data OUT=docs/results/study REPORT_DIR=''
 TASKS=hopper-medium,hopper-medium-replay,hopper-medium-expert,halfcheetah-medium,halfcheetah-medium-replay,halfcheetah-medium-expert
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -22,6 +23,7 @@ while [ $# -gt 0 ]; do
     --tasks) TASKS=$2 ;;
     --data) DATA=$2 ;;
     --out) OUT=$2 ;;
+    --report-dir) REPORT_DIR=$2 ;;
     *) echo "noise-study: unknown flag '$1' (see the header of $0)" >&2; exit 2 ;;
   esac
   shift 2
@@ -43,4 +45,4 @@ for task in ${TASKS//,/ }; do
     done
   done
 done
-$CLI report "${files[@]}" -o "$OUT/noise$SCALE" --format md json
+$CLI report "${files[@]}" -o "${REPORT_DIR:-$OUT/noise$SCALE}" --format md json
