@@ -56,7 +56,9 @@ function finalCritic(runDirs: string[]): { tdTarget: number; discount: number } 
   return targets.length ? { tdTarget: targets.reduce((a, b) => a + b, 0) / targets.length, discount } : null;
 }
 
-const cell = (e: Estimate, runs: number) => `${e.point.toFixed(1)} [${e.low.toFixed(1)}, ${e.high.toFixed(1)}] (${runs})`;
+/** One run has no spread over seeds: its interval is over its episodes, marked * (see ONE_RUN_NOTE). */
+const cell = (e: Estimate, runs: number) => `${e.point.toFixed(1)} [${e.low.toFixed(1)}, ${e.high.toFixed(1)}]${runs === 1 ? '*' : ''} (${runs})`;
+const ONE_RUN_NOTE = '\n\\* one run: the interval is the t interval over its episodes, not over seeds; P(OFQL > BC) needs two runs a side.\n';
 
 async function studyRows(studyDir: string, dataDir: string): Promise<string[]> {
   const study = basename(studyDir);
@@ -78,7 +80,7 @@ async function studyRows(studyDir: string, dataDir: string): Promise<string[]> {
     const critic = finalCritic(runs);
     const mc = critic ? summariseDiscountedReturn(data, critic.discount).meanOverRows : null;
     const criticCell = critic && mc !== null ? `${critic.tdTarget.toFixed(0)} / ${mc.toFixed(0)}` : '';
-    const piCell = pi ? `${pi.point.toFixed(2)} [${pi.low.toFixed(2)}, ${pi.high.toFixed(2)}]` : '';
+    const piCell = !pi ? '' : Math.min(t.runs, bcTask.runs) < 2 ? 'n/a (1 run)' : `${pi.point.toFixed(2)} [${pi.low.toFixed(2)}, ${pi.high.toFixed(2)}]`;
     return `| ${study} | ${data.N.toLocaleString('en-US')} | ${dataCell} | ${cell(bcTask.mean, bcTask.runs)} | ${eta} | ${cell(t.mean, t.runs)} | ${piCell} | ${criticCell} |`;
   });
 }
@@ -96,6 +98,6 @@ const header = [
 ];
 const rows: string[] = [];
 for (const dir of positionals) rows.push(...(await studyRows(dir, values.data!)));
-const text = `${[...header, ...rows].join('\n')}\n`;
+const text = `${[...header, ...rows].join('\n')}\n${rows.some((r) => r.includes(']* (')) ? ONE_RUN_NOTE : ''}`;
 if (values.out) writeFileAtomic(values.out, text);
 else process.stdout.write(text);
