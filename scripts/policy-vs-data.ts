@@ -12,6 +12,10 @@
  * `--flow-steps k` (with --spread) reports the same spread for k Euler steps of the plain flow
  * (r = t) of the same network, to tell a collapsed one-step map from a collapsed flow.
  *
+ * `--behaviour policy.onnx` (with --spread) reports the same spread for a stochastic ONNX policy
+ * with inputs `obs` and `noise` (N(0, 1) per entry) and output `action`, such as the SAC snapshot
+ * that made a SAC dataset (docs/sac.md): the data's own per-state spread, to compare with.
+ *
  *   node dist/scripts/policy-vs-data.js --ckpt eval/checkpoints/ofql-hopper-medium --dataset data/hopper-medium-ars.hdf5 [--spread 32 --flow-steps 10]
  */
 import { readD4rlFile } from '../src/data/d4rl-hdf5.js';
@@ -26,8 +30,8 @@ import { intFlag, scriptArgs } from './script-args.js';
 async function main(): Promise<void> {
   const { values, fail } = scriptArgs(
     'policy-vs-data',
-    'usage: policy-vs-data --ckpt <OFQL checkpoint dir> --dataset <hdf5> [--rows 2000] [--seed 1] [--spread K --flow-steps k]',
-    { ckpt: { type: 'string' }, dataset: { type: 'string' }, rows: { type: 'string' }, seed: { type: 'string' }, spread: { type: 'string' }, 'flow-steps': { type: 'string' } },
+    'usage: policy-vs-data --ckpt <OFQL checkpoint dir> --dataset <hdf5> [--rows 2000] [--seed 1] [--spread K --flow-steps k --behaviour policy.onnx]',
+    { ckpt: { type: 'string' }, dataset: { type: 'string' }, rows: { type: 'string' }, seed: { type: 'string' }, spread: { type: 'string' }, 'flow-steps': { type: 'string' }, behaviour: { type: 'string' } },
   );
   const ckptDir = values.ckpt ?? fail('give --ckpt (an OFQL checkpoint directory)');
   const datasetPath = values.dataset ?? fail('give --dataset (an HDF5 file)');
@@ -69,8 +73,9 @@ async function main(): Promise<void> {
       `${ckptDir} (step ${step}, eta ${config.eta}) on ${n} states of ${datasetPath}: ` +
         `mean squared difference to the data's actions ${(sq / (n * A)).toFixed(4)}; ` +
         `entries at the bound: policy ${((100 * sat) / (n * A)).toFixed(1)} %, data ${((100 * dataSat) / (n * A)).toFixed(1)} %` +
-        (K > 1 ? `; per-state spread of ${K} one-step draws ${perStateSpread(oneStep, obs, n, A, K, seed).toFixed(4)}` : '') +
-        (K > 1 && flowSteps > 0 ? `, of ${K} ${flowSteps}-step flow draws ${perStateSpread(flow, obs, n, A, K, seed).toFixed(4)}` : '') +
+        (K > 1 ? `; per-state spread of ${K} one-step draws ${(await perStateSpread(oneStep, obs, n, A, K, seed)).toFixed(4)}` : '') +
+        (K > 1 && flowSteps > 0 ? `, of ${K} ${flowSteps}-step flow draws ${(await perStateSpread(flow, obs, n, A, K, seed)).toFixed(4)}` : '') +
+        (K > 1 && values.behaviour ? `, of ${K} draws of the behaviour ${values.behaviour} ${(await behaviourSpread(values.behaviour, obs, n, S, A, K, seed)).toFixed(4)}` : '') +
         '\n',
     );
   } finally {
@@ -79,14 +84,32 @@ async function main(): Promise<void> {
 }
 
 /** Actions for a batch of states with fresh noise from `rng`. */
-type Sampler = (obs: Float32Array, rng: Rng) => Float32Array;
+type Sampler = (obs: Float32Array, rng: Rng) => Float32Array | Promise<Float32Array>;
+
+/** The per-state spread of a stochastic ONNX policy (inputs obs, noise; output action). */
+async function behaviourSpread(file: string, obs: Float32Array, n: number, S: number, A: number, K: number, seed: number): Promise<number> {
+  const { default: ort } = await import('onnxruntime-node');
+  const session = await ort.InferenceSession.create(file);
+  try {
+    const sample: Sampler = async (o, rng) => {
+      const m = o.length / S;
+      const out = await session.run({ obs: new ort.Tensor('float32', o, [m, S]), noise: new ort.Tensor('float32', normals(rng, m * A), [m, A]) });
+      const action = out.action;
+      if (!action || action.dims.length !== 2 || action.dims[1] !== A) throw new Error(`${file}: expected an output 'action' of shape [n, ${A}]`);
+      return action.data as Float32Array;
+    };
+    return await perStateSpread(sample, obs, n, A, K, seed);
+  } finally {
+    await session.release();
+  }
+}
 
 /** Mean over states and action entries of the standard deviation of K draws per state. */
-function perStateSpread(sample: Sampler, obs: Float32Array, n: number, A: number, K: number, seed: number): number {
+async function perStateSpread(sample: Sampler, obs: Float32Array, n: number, A: number, K: number, seed: number): Promise<number> {
   const S = obs.length / n;
   const repeated = new Float32Array(n * K * S);
   for (let i = 0; i < n; i++) for (let k = 0; k < K; k++) repeated.set(obs.subarray(i * S, (i + 1) * S), (i * K + k) * S);
-  const a = sample(repeated, new Rng(seed + 1));
+  const a = await sample(repeated, new Rng(seed + 1));
   let total = 0;
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < A; j++) {
