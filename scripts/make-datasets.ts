@@ -25,14 +25,14 @@
  * |---|---|
  * | medium | --steps of the snapshot before the expert whose evaluation is closest to --medium-fraction (1/3) of the expert's, actions sampled from the policy (its policy.onnx; no added noise) |
  * | expert | --steps of the snapshot with the best recorded evaluation (--sac-expert best, the default; final/ on a tie) or of final/ (--sac-expert final), actions sampled |
+ * | medium-replay | the run's replay history (replay.hdf5) up to the medium snapshot's step, as D4RL kept SAC's replay buffer |
+ * | random | --steps of the untrained policy (the run's step-00000000/), sampled; uniform random actions for a run without that snapshot |
+ * | medium-expert | as above |
  *
  * "Evaluation" is the run's own (10 episodes of the deterministic policy, recorded in each
  * snapshot's config.json), or, with --sac-select-episodes N, every snapshot's deterministic policy
  * (policy-mean.onnx) re-evaluated here over N episodes (run seed --seed): ten episodes misjudge a
  * policy whose returns are bimodal (docs/sac.md, halfcheetah at 50k steps).
- * | medium-replay | the run's replay history (replay.hdf5) up to the medium snapshot's step, as D4RL kept SAC's replay buffer |
- * | random | --steps of the untrained policy (the run's step-00000000/), sampled; uniform random actions for a run without that snapshot |
- * | medium-expert | as above |
  *
  * Files are then <out>/<env>-<dataset>-sac.hdf5, manifest keys <env>-<dataset>-sac.
  *
