@@ -60,7 +60,7 @@ import { deriveSeed } from '../src/rng.js';
 import { SAC_POLICY_FILES, SAC_RUN_FILES } from '../src/sac/train.js';
 import { evaluate } from '../eval/evaluate.js';
 import { preparePolicy } from '../src/policy/kinds.js';
-import { scriptArgs, type UsageFail } from './script-args.js';
+import { intFlag, scriptArgs, type UsageFail } from './script-args.js';
 
 const ENVS = ['hopper', 'halfcheetah', 'walker2d', 'ant'] as const;
 const SOURCES = ['ars', 'sac'] as const;
@@ -98,11 +98,7 @@ const parsed = scriptArgs(
 );
 const args = parsed.values;
 const usage: UsageFail = parsed.fail;
-const int = (v: string | undefined, name: string, min: number): number => {
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < min) usage(`--${name} must be an integer >= ${min}, got ${String(v)}`);
-  return n;
-};
+const int = (v: string | undefined, name: string, min: number): number => intFlag(v, name, 0, min, usage);
 const envs = args.envs!.split(',').map((s) => s.trim()).filter(Boolean);
 for (const e of envs) if (!(ENVS as readonly string[]).includes(e)) usage(`unknown env ${e}; choose from ${ENVS.join(', ')}`);
 const datasets = args.datasets!.split(',').map((s) => s.trim()).filter(Boolean) as Dataset[];

@@ -39,7 +39,7 @@ import { linearPolicyModulePath } from '../src/collect/policy.js';
 import { packageRoot } from '../src/mujoco/bridge.js';
 import { getEnvEntry, normalizedScore, TASK_SPACES } from '../src/registry.js';
 import { deriveSeed } from '../src/rng.js';
-import { scriptArgs, type UsageFail } from './script-args.js';
+import { intFlag, scriptArgs, type UsageFail } from './script-args.js';
 
 const USAGE =
   'usage: node dist/scripts/train-behaviour.js --env <hopper|halfcheetah|walker2d|ant> [--iterations 300] [--seed 0] [--workers 2]\n' +
@@ -75,11 +75,7 @@ const parsed = scriptArgs(
 );
 const args = parsed.values;
 const usage: UsageFail = parsed.fail;
-const int = (name: keyof typeof args, min: number): number => {
-  const v = Number(args[name]);
-  if (!Number.isSafeInteger(v) || v < min) usage(`--${name} must be an integer >= ${min}, got ${String(args[name])}`);
-  return v;
-};
+const int = (name: keyof typeof args, min: number): number => intFlag(args[name] as string | undefined, name, 0, min, usage);
 const num = (name: keyof typeof args): number | undefined => {
   if (args[name] === undefined) return undefined;
   const v = Number(args[name]);
